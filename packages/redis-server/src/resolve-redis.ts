@@ -1,0 +1,42 @@
+/**
+ * Finds the Redis the local main job should use, in this order:
+ * `REDIS_URL` if set; else 127.0.0.1:6379 if it answers; else a private
+ * `redis-server` from the PATH keeping its data under `dataDir`; else an
+ * error that says how to get one.
+ */
+import { join } from "node:path";
+import { pingRedis } from "./ping.js";
+import { startRedisServer } from "./start-redis-server.js";
+
+export interface ResolvedRedis {
+  url: string;
+  source: "REDIS_URL" | "local" | "private";
+  /** Stops the private server; a no-op for a Redis we did not start. */
+  stop(): Promise<void>;
+}
+
+export class NoRedisError extends Error {
+  override name = "NoRedisError";
+}
+
+export async function resolveRedis(options: { dataDir: string; env?: NodeJS.ProcessEnv }): Promise<ResolvedRedis> {
+  const env = options.env ?? process.env;
+  const fromEnv = env.REDIS_URL?.trim();
+  if (fromEnv) return { url: fromEnv, source: "REDIS_URL", stop: async () => {} };
+
+  if (await pingRedis("127.0.0.1", 6379)) {
+    return { url: "redis://127.0.0.1:6379", source: "local", stop: async () => {} };
+  }
+
+  try {
+    const server = await startRedisServer({ dir: join(options.dataDir, "redis") });
+    return { url: server.url, source: "private", stop: () => server.stop() };
+  } catch (error) {
+    throw new NoRedisError(
+      "No Redis found: REDIS_URL is not set, nothing answers on 127.0.0.1:6379, and " +
+        `redis-server could not be started from the PATH (${(error as Error).message}). ` +
+        "Install Redis 7 (Debian/Ubuntu: `sudo apt-get install redis-server`, macOS: `brew install redis`) " +
+        "or set REDIS_URL=redis://host:port.",
+    );
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * Every error session-core throws. Each has a stable `code` that callers may
+ * switch on and that never changes between releases; messages may. The codes
+ * are listed in the README, and `test/errors.test.ts` keeps that list, this
+ * file and the exports in step.
+ */
+
+export const ERROR_CODES = Object.freeze({
+  SESSION_NOT_FOUND: "ERR_SESSION_NOT_FOUND",
+  SESSION_EXPIRED: "ERR_SESSION_EXPIRED",
+  SESSION_LIMIT: "ERR_SESSION_LIMIT",
+  INVALID_INPUT: "ERR_INVALID_INPUT",
+  INVALID_OPTION: "ERR_INVALID_OPTION",
+  BACKEND: "ERR_SESSION_BACKEND",
+} as const);
+
+export type SessionErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
+
+/** The base of every session-core error. */
+export class SessionError extends Error {
+  readonly code: SessionErrorCode;
+  constructor(code: SessionErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** The session is unknown, was removed, revoked or evicted, or its record was corrupt. */
+export class SessionNotFoundError extends SessionError {
+  constructor(message = "session not found") {
+    super(ERROR_CODES.SESSION_NOT_FOUND, message);
+  }
+}
+
+/** The session existed but is past its idle or absolute expiry. Its deletion has been enqueued. */
+export class SessionExpiredError extends SessionError {
+  /** When the session expired, in ms since the epoch. */
+  readonly expiredAt: number;
+  constructor(expiredAt: number) {
+    super(ERROR_CODES.SESSION_EXPIRED, `session expired at ${new Date(expiredAt).toISOString()}`);
+    this.expiredAt = expiredAt;
+  }
+}
+
+/** `create` was refused: the user already has `maxSessionsPerUser` live sessions and `onLimit` is `"reject"`. */
+export class SessionLimitError extends SessionError {
+  readonly limit: number;
+  constructor(limit: number) {
+    super(ERROR_CODES.SESSION_LIMIT, `user already has the maximum of ${limit} live sessions`);
+    this.limit = limit;
+  }
+}
+
+/** An argument is malformed. `field` names it (`userId`, `token`, `data.items[2]`, ...). */
+export class InvalidInputError extends SessionError {
+  readonly field: string;
+  constructor(field: string, problem: string) {
+    super(ERROR_CODES.INVALID_INPUT, `${field} ${problem}`);
+    this.field = field;
+  }
+}
+
+/** A `SessionStore` option is wrong; thrown once, by the constructor. */
+export class InvalidOptionError extends SessionError {
+  readonly option: string;
+  constructor(option: string, expected: string, received: unknown) {
+    super(ERROR_CODES.INVALID_OPTION, `options.${option} must be ${expected} (received ${describe(received)})`);
+    this.option = option;
+  }
+}
+
+/** Redis failed or answered something session-core does not understand. `cause` holds the original error. */
+export class SessionBackendError extends SessionError {
+  constructor(operation: string, cause: unknown) {
+    super(ERROR_CODES.BACKEND, `${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    });
+  }
+}
+
+/** A short, safe rendering of a received value for error messages. */
+export function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (value === undefined) return "undefined";
+  if (typeof value === "string")
+    return value.length > 40 ? `a string of length ${value.length}` : JSON.stringify(value);
+  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return String(value);
+  if (typeof value === "function") return "a function";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "object") {
+    const name = Object.getPrototypeOf(value)?.constructor?.name;
+    return name && name !== "Object" ? `a ${name}` : "an object";
+  }
+  return typeof value;
+}

@@ -1,0 +1,24 @@
+export {
+  CLEANUP_QUEUE_NAME,
+  DELETE_EXPIRED_SESSION_JOB,
+  DELETE_EXPIRED_SESSION_JOB_OPTIONS,
+  type DeleteExpiredSessionJobData,
+  deduplicationIdOf,
+} from "./cleanup-job.js";
+export {
+  ERROR_CODES,
+  InvalidInputError,
+  InvalidOptionError,
+  SessionBackendError,
+  SessionError,
+  type SessionErrorCode,
+  SessionExpiredError,
+  SessionLimitError,
+  SessionNotFoundError,
+} from "./errors.js";
+export { activityKey, MAX_USER_ID_LENGTH, userKey } from "./keys.js";
+export { DEFAULTS, type LimitPolicy, type SessionLogger, type SessionStoreOptions } from "./options.js";
+export { DEVICE_FIELD_LIMITS, type Device, type JsonValue } from "./payload.js";
+export type { Session } from "./record.js";
+export { type CleanUserResult, type CreatedSession, type CreateSessionInput, SessionStore } from "./store.js";
+export { sessionKeyOf } from "./token.js";

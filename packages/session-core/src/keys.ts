@@ -1,0 +1,41 @@
+/**
+ * Redis key names. One hash per user, `<prefix>usersession:{<userId>}`: the
+ * braces make the user id the Redis Cluster hash tag, so every key of one user
+ * lands in one slot. The user id goes into the key as it is, so the rules in
+ * `assertUserId` are what keep two users from ever sharing a key: no braces
+ * (they would move the hash tag), no control characters, no lone surrogates
+ * (two such strings could encode to the same UTF-8 bytes).
+ */
+import { InvalidInputError } from "./errors.js";
+
+export const MAX_USER_ID_LENGTH = 256;
+
+/** The hash field holding the user info shared by all of a user's sessions. Never a session field: those are 43 base64url characters. */
+export const USER_INFO_FIELD = "#info";
+
+export function userKey(prefix: string, userId: string): string {
+  return `${prefix}usersession:{${userId}}`;
+}
+
+/** The sorted set of users scored by when their hash next needs the sweeper (see `store.ts`). */
+export function activityKey(prefix: string): string {
+  return `${prefix}usersession-activity`;
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this rejects.
+const FORBIDDEN_IN_USER_ID = /[{}\u0000-\u001f\u007f-\u009f\u2028\u2029]/u;
+
+export function assertUserId(userId: unknown, field = "userId"): asserts userId is string {
+  if (typeof userId !== "string") {
+    throw new InvalidInputError(field, `must be a string (received ${typeof userId})`);
+  }
+  if (userId.length === 0) throw new InvalidInputError(field, "must not be empty");
+  if (userId.length > MAX_USER_ID_LENGTH) {
+    throw new InvalidInputError(field, `must be at most ${MAX_USER_ID_LENGTH} characters (received ${userId.length})`);
+  }
+  if (FORBIDDEN_IN_USER_ID.test(userId)) {
+    throw new InvalidInputError(field, "must not contain braces, control characters or line separators");
+  }
+  if (!userId.isWellFormed())
+    throw new InvalidInputError(field, "must be well-formed Unicode (it has a lone surrogate)");
+}

@@ -1,0 +1,166 @@
+/**
+ * SessionStore options: one frozen table of defaults, one validation pass at
+ * construction. Every error names the option and the value received.
+ */
+import type { Queue } from "bullmq";
+import type { Cluster, Redis } from "ioredis";
+import { InvalidOptionError } from "./errors.js";
+
+/** What session-core logs through. A pino logger fits; so does anything with these four methods. */
+export interface SessionLogger {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export type LimitPolicy = "evict-oldest" | "reject";
+
+export interface SessionStoreOptions {
+  /** An ioredis `Redis` or `Cluster`. The caller owns it and closes it. */
+  redis: Redis | Cluster;
+  /** The BullMQ `Queue` named `session-cleanup` that expired reads enqueue deletions on. The caller owns it. */
+  queue: Queue;
+  prefix?: string;
+  idleTimeoutMs?: number;
+  absoluteTimeoutMs?: number;
+  touchIntervalMs?: number;
+  maxSessionsPerUser?: number;
+  onLimit?: LimitPolicy;
+  maxDataBytes?: number;
+  keyGraceMs?: number;
+  enqueueTimeoutMs?: number;
+  logger?: SessionLogger;
+}
+
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+
+export const DEFAULTS = Object.freeze({
+  /** Namespace put before every key (`<prefix>usersession:{<userId>}`). Empty: no namespace. */
+  prefix: "",
+  /** A session not seen for this long expires (sliding: reads renew it). 7 days. */
+  idleTimeoutMs: 7 * DAY,
+  /** No session lives longer than this after its creation, however active. 30 days. */
+  absoluteTimeoutMs: 30 * DAY,
+  /** The least time between two renewal writes of one session; 0 writes on every read. 1 minute. */
+  touchIntervalMs: MINUTE,
+  /** Live sessions one user may hold at once. */
+  maxSessionsPerUser: 10,
+  /** At the limit, `create` evicts the least recently seen session, or rejects with SessionLimitError. */
+  onLimit: "evict-oldest" as LimitPolicy,
+  /** The largest `data` (and user info), as bytes of JSON. 16 KiB. */
+  maxDataBytes: 16 * 1024,
+  /** A user's hash outlives its latest-expiring session by this much, so a late read still says "expired". 10 minutes. */
+  keyGraceMs: 10 * MINUTE,
+  /** How long an expired read waits for its deletion job to be enqueued before giving up (and logging). 2 seconds. */
+  enqueueTimeoutMs: 2_000,
+});
+
+export const CLEANUP_QUEUE_NAME = "session-cleanup";
+
+export interface ResolvedOptions {
+  redis: Redis | Cluster;
+  queue: Queue;
+  prefix: string;
+  idleTimeoutMs: number;
+  absoluteTimeoutMs: number;
+  touchIntervalMs: number;
+  maxSessionsPerUser: number;
+  onLimit: LimitPolicy;
+  maxDataBytes: number;
+  keyGraceMs: number;
+  enqueueTimeoutMs: number;
+  logger: SessionLogger;
+}
+
+const silentLogger: SessionLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Validates `options` once and fills in the defaults. Throws InvalidOptionError. */
+export function resolveOptions(options: SessionStoreOptions): ResolvedOptions {
+  if (options === null || typeof options !== "object") {
+    throw new InvalidOptionError("", "an object with at least redis and queue", options);
+  }
+  const { redis, queue, logger } = options;
+  if (!redis || typeof (redis as Redis).defineCommand !== "function" || typeof (redis as Redis).zadd !== "function") {
+    throw new InvalidOptionError("redis", "an ioredis Redis or Cluster client", redis);
+  }
+  if (!queue || typeof (queue as Queue).add !== "function" || typeof (queue as Queue).name !== "string") {
+    throw new InvalidOptionError("queue", `a BullMQ Queue named "${CLEANUP_QUEUE_NAME}"`, queue);
+  }
+  if (queue.name !== CLEANUP_QUEUE_NAME) {
+    throw new InvalidOptionError(
+      "queue",
+      `a BullMQ Queue named "${CLEANUP_QUEUE_NAME}"`,
+      `a Queue named "${queue.name}"`,
+    );
+  }
+  if (logger !== undefined) {
+    for (const level of ["debug", "info", "warn", "error"] as const) {
+      if (typeof logger?.[level] !== "function") {
+        throw new InvalidOptionError("logger", `a pino-like logger with a ${level}() method`, logger);
+      }
+    }
+  }
+
+  const prefix = options.prefix ?? DEFAULTS.prefix;
+  // A brace would move the Redis Cluster hash tag; a control character has no place in a key.
+  if (typeof prefix !== "string" || prefix.length > 64 || /[{}\p{Cc}]/u.test(prefix)) {
+    throw new InvalidOptionError(
+      "prefix",
+      "a string of at most 64 characters without braces or control characters",
+      prefix,
+    );
+  }
+
+  const resolved: ResolvedOptions = {
+    redis,
+    queue,
+    prefix,
+    idleTimeoutMs: duration(options, "idleTimeoutMs", 10),
+    absoluteTimeoutMs: duration(options, "absoluteTimeoutMs", 10),
+    touchIntervalMs: duration(options, "touchIntervalMs", 0),
+    maxSessionsPerUser: integer(options, "maxSessionsPerUser", 1, 1_000),
+    onLimit: options.onLimit ?? DEFAULTS.onLimit,
+    maxDataBytes: integer(options, "maxDataBytes", 2, 1024 * 1024),
+    keyGraceMs: duration(options, "keyGraceMs", 0),
+    enqueueTimeoutMs: duration(options, "enqueueTimeoutMs", 1),
+    logger: logger ?? silentLogger,
+  };
+
+  if (resolved.onLimit !== "evict-oldest" && resolved.onLimit !== "reject") {
+    throw new InvalidOptionError("onLimit", '"evict-oldest" or "reject"', options.onLimit);
+  }
+  if (resolved.absoluteTimeoutMs < resolved.idleTimeoutMs) {
+    throw new InvalidOptionError(
+      "absoluteTimeoutMs",
+      `at least idleTimeoutMs (${resolved.idleTimeoutMs})`,
+      resolved.absoluteTimeoutMs,
+    );
+  }
+  if (resolved.touchIntervalMs >= resolved.idleTimeoutMs) {
+    throw new InvalidOptionError(
+      "touchIntervalMs",
+      `less than idleTimeoutMs (${resolved.idleTimeoutMs}), or a session could expire between two renewals`,
+      resolved.touchIntervalMs,
+    );
+  }
+  return resolved;
+}
+
+type NumericOption = {
+  [K in keyof typeof DEFAULTS]: (typeof DEFAULTS)[K] extends number ? K : never;
+}[keyof typeof DEFAULTS];
+
+/** A whole number of milliseconds, at least `min`, at most ten years. */
+function duration(options: SessionStoreOptions, name: NumericOption, min: number): number {
+  return integer(options, name, min, 10 * 365 * DAY);
+}
+
+function integer(options: SessionStoreOptions, name: NumericOption, min: number, max: number): number {
+  const value = options[name] ?? DEFAULTS[name];
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new InvalidOptionError(name, `an integer from ${min} to ${max}`, value);
+  }
+  return value;
+}

@@ -1,0 +1,79 @@
+/**
+ * The stored form of one session, the value of its hash field:
+ *
+ *     1|<createdAt>|<lastSeenAt>|<expiresAt>|<absoluteExpiresAt>|<body JSON>
+ *
+ * Times are ms since the epoch, written by the Lua scripts from Redis `TIME`.
+ * The header is plain text so that scripts can read and renew it with one
+ * `string.match`, without decoding the body; the body (`{"d":data,"v":device}`)
+ * is written by this module and never parsed in Lua. `expiresAt` is already
+ * the earlier of the idle and absolute expiries. The Lua side of this format
+ * lives in `scripts/includes/record.lua`.
+ */
+import { USER_INFO_FIELD } from "./keys.js";
+import type { Device, JsonValue } from "./payload.js";
+import { handleOf } from "./token.js";
+
+/** One device session as callers see it. Never holds a secret. */
+export interface Session {
+  /** Public id of this session, shown in device lists and taken by `revoke`. */
+  handle: string;
+  userId: string;
+  data: JsonValue;
+  /** The user info shared by all of this user's sessions; null until set. */
+  userInfo: JsonValue | null;
+  device: Device;
+  createdAt: number;
+  lastSeenAt: number;
+  expiresAt: number;
+}
+
+export function encodeBody(dataJson: string, device: Device): string {
+  return `{"d":${dataJson},"v":${JSON.stringify(device)}}`;
+}
+
+const HEADER = /^1\|(\d{1,15})\|(\d{1,15})\|(\d{1,15})\|(\d{1,15})\|/;
+
+/** Decodes a stored record; null when it is corrupt in any way. */
+export function decodeRecord(
+  sessionKey: string,
+  userId: string,
+  value: string,
+  userInfo: JsonValue | null,
+): Session | null {
+  const header = HEADER.exec(value);
+  if (!header) return null;
+  let body: unknown;
+  try {
+    body = JSON.parse(value.slice(header[0].length));
+  } catch {
+    return null;
+  }
+  if (body === null || typeof body !== "object" || !("d" in body)) return null;
+  const { d, v } = body as { d: JsonValue; v?: unknown };
+  if (v !== undefined && (v === null || typeof v !== "object" || Array.isArray(v))) return null;
+  return {
+    handle: handleOf(sessionKey),
+    userId,
+    data: d,
+    userInfo,
+    device: (v as Device | undefined) ?? {},
+    createdAt: Number(header[1]),
+    lastSeenAt: Number(header[2]),
+    expiresAt: Number(header[3]),
+  };
+}
+
+/** Parses the stored user info; a corrupt one reads as null. */
+export function decodeUserInfo(value: string | null | undefined): JsonValue | null {
+  if (value == null) return null;
+  try {
+    return JSON.parse(value) as JsonValue;
+  } catch {
+    return null;
+  }
+}
+
+export function isSessionField(field: string): boolean {
+  return field !== USER_INFO_FIELD;
+}

@@ -1,0 +1,65 @@
+--[[
+  Creates a session under the per-user limit.
+
+  Input:
+    KEYS[1] the user's hash, <prefix>usersession:{<userId>}
+    ARGV[1] session key (base64url SHA-256 of the secret): the new field
+    ARGV[2] idleTimeoutMs
+    ARGV[3] absoluteTimeoutMs
+    ARGV[4] maxSessionsPerUser
+    ARGV[5] onLimit: "evict-oldest" | "reject"
+    ARGV[6] keyGraceMs
+    ARGV[7] record body (JSON)
+    ARGV[8] user info JSON to set, or "" to keep what is there
+
+  Output:
+    { 0, createdAt, expiresAt, evictedCount, userInfo | false }
+    { -3, liveCount }  limit reached and onLimit is "reject"
+    { -5 }             the field already exists (a secret collision: never expected)
+
+  Expired and corrupt fields are dropped first and do not count towards the
+  limit. A hash with no live session left is started afresh, user info too.
+]]
+local key = KEYS[1]
+local field = ARGV[1]
+local idleMs = tonumber(ARGV[2])
+local absoluteMs = tonumber(ARGV[3])
+local limit = tonumber(ARGV[4])
+local onLimit = ARGV[5]
+local graceMs = tonumber(ARGV[6])
+local body = ARGV[7]
+local userInfo = ARGV[8]
+
+--- @include "record"
+
+local now = nowMs()
+local live = dropDeadFields(key, now)
+
+if #live == 0 then
+  redis.call('DEL', key)
+else
+  for i = 1, #live do
+    if live[i][1] == field then return { -5 } end
+  end
+end
+
+local evicted = 0
+if #live >= limit then
+  if onLimit == 'reject' then return { -3, #live } end
+  -- Least recently seen first; ties broken by field so replicas agree.
+  table.sort(live, function(a, b)
+    if a[2] ~= b[2] then return a[2] < b[2] end
+    return a[1] < b[1]
+  end)
+  local victims = {}
+  for i = 1, #live - limit + 1 do victims[#victims + 1] = live[i][1] end
+  hdelAll(key, victims)
+  evicted = #victims
+end
+
+local absoluteExpiresAt = now + absoluteMs
+local expiresAt = math.min(now + idleMs, absoluteExpiresAt)
+redis.call('HSET', key, field, formatRecord(now, now, expiresAt, absoluteExpiresAt, body))
+if userInfo ~= '' then redis.call('HSET', key, INFO_FIELD, userInfo) end
+coverExpiry(key, expiresAt, graceMs)
+return { 0, now, expiresAt, evicted, redis.call('HGET', key, INFO_FIELD) }

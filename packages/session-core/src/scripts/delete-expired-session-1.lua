@@ -1,0 +1,21 @@
+--[[
+  The cleanup job's operation: deletes one session only if it is still
+  expired (or corrupt) now. A late, retried or duplicated job therefore never
+  deletes a live session.
+
+  Input:
+    KEYS[1] the user's hash
+    ARGV[1] session key
+
+  Output: { deletedSession (0|1), deletedHash (0|1) }
+]]
+local key = KEYS[1]
+
+--- @include "record"
+
+local value = redis.call('HGET', key, ARGV[1])
+if not value then return { 0, 0 } end
+local createdAt, _, expiresAt = parseRecord(value)
+if createdAt and expiresAt > nowMs() then return { 0, 0 } end
+redis.call('HDEL', key, ARGV[1])
+return { 1, deleteIfNoSessions(key) }

@@ -1,0 +1,34 @@
+--[[
+  Removes every session of the user but the caller's own (log out other devices).
+
+  Input:
+    KEYS[1] the user's hash
+    ARGV[1] the caller's session key, which must be live
+
+  Output:
+    { 0, removedLiveCount }
+    { -1 }             the caller's session does not exist
+    { -2, expiresAt }  the caller's session has expired
+]]
+local key = KEYS[1]
+local keep = ARGV[1]
+
+--- @include "record"
+
+local now = nowMs()
+local createdAt, _, expiresAt = parseRecord(redis.call('HGET', key, keep))
+if not createdAt then return { -1 } end
+if expiresAt <= now then return { -2, expiresAt } end
+
+local all = redis.call('HGETALL', key)
+local others, removedLive = {}, 0
+for i = 1, #all, 2 do
+  local field = all[i]
+  if field ~= keep and field ~= INFO_FIELD then
+    others[#others + 1] = field
+    local otherCreated, _, otherExpires = parseRecord(all[i + 1])
+    if otherCreated and otherExpires > now then removedLive = removedLive + 1 end
+  end
+end
+hdelAll(key, others)
+return { 0, removedLive }

@@ -1,0 +1,16 @@
+--[[
+  Removes one session by its session key (log out this device).
+
+  Input:
+    KEYS[1] the user's hash
+    ARGV[1] session key
+
+  Output: 1 if the session was there, else 0. The hash goes with its last session.
+]]
+local key = KEYS[1]
+
+--- @include "record"
+
+local removed = redis.call('HDEL', key, ARGV[1])
+if removed == 1 then deleteIfNoSessions(key) end
+return removed

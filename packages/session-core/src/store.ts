@@ -1,0 +1,352 @@
+/**
+ * SessionStore: many device sessions per user on Redis.
+ *
+ * Model. One hash per user, `<prefix>usersession:{<userId>}`; one field per
+ * session, named by the SHA-256 of its secret, holding a record with its own
+ * expiry (see record.ts); one `#info` field with the user info all of the
+ * user's sessions share. Every read-modify-write is one Lua script in
+ * `scripts/`, taking "now" from Redis TIME.
+ *
+ * Invariants.
+ * - An expired session is never returned; reading one enqueues one
+ *   (deduplicated) deletion job that deletes only if still expired.
+ * - The hash's TTL always covers its latest-expiring session plus keyGraceMs,
+ *   so no session key is ever left without a TTL, even with no sweeper.
+ * - At most maxSessionsPerUser live sessions per user, enforced in the create
+ *   script.
+ * - The activity sorted set `<prefix>usersession-activity` scores each user
+ *   at or before the earliest expiry in their hash, so the sweeper finds,
+ *   by score, every user whose hash may hold expired sessions or be dangling.
+ *   Writers only ever lower a score (ZADD LT). The sweeper claims due users
+ *   (removing them) before cleaning them and re-adds those still live, so a
+ *   login racing a sweep is never lost from the set. The set is a separate
+ *   key from the user's slot, so it is written by separate commands: scripts
+ *   stay single-slot and the store runs on Redis Cluster.
+ */
+import type { Cluster, Redis } from "ioredis";
+import {
+  DELETE_EXPIRED_SESSION_JOB,
+  DELETE_EXPIRED_SESSION_JOB_OPTIONS,
+  type DeleteExpiredSessionJobData,
+  deduplicationIdOf,
+} from "./cleanup-job.js";
+import {
+  InvalidInputError,
+  SessionBackendError,
+  SessionError,
+  SessionExpiredError,
+  SessionLimitError,
+  SessionNotFoundError,
+} from "./errors.js";
+import { activityKey, assertUserId, userKey } from "./keys.js";
+import { type ResolvedOptions, resolveOptions, type SessionStoreOptions } from "./options.js";
+import { type Device, type JsonValue, toDevice, toJson } from "./payload.js";
+import { decodeRecord, decodeUserInfo, encodeBody, type Session } from "./record.js";
+import { registerScripts, SCRIPT_STATUS, type ScriptName, type ScriptRunner } from "./scripts/index.js";
+import { assertHandle, assertSecret, decodeToken, encodeToken, handleOf, newSecret, sessionKeyOf } from "./token.js";
+
+export interface CreateSessionInput {
+  /** Per-session application data; plain JSON, at most maxDataBytes. */
+  data?: JsonValue;
+  /** What the caller knows of the device: name, platform, userAgent, ip. */
+  device?: Device;
+  /** Sets the user info shared by all of this user's sessions (e.g. the profile fetched at login). */
+  userInfo?: JsonValue;
+}
+
+export interface CreatedSession {
+  /** The secret. Give it (or the token) to the client; it is never stored. */
+  sessionId: string;
+  /** One opaque bearer string carrying the user and the secret. */
+  token: string;
+  session: Session;
+}
+
+export interface CleanUserResult {
+  deletedSessions: number;
+  deletedHash: boolean;
+  /** The earliest live expiry left, the user's new activity score; null when nothing is left. */
+  nextDueAt: number | null;
+}
+
+type Reply = [number, ...unknown[]];
+
+const SESSION_KEY_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+
+export class SessionStore {
+  readonly #options: ResolvedOptions;
+  readonly #redis: Redis | Cluster;
+  readonly #run: ScriptRunner;
+  readonly #activityKey: string;
+
+  constructor(options: SessionStoreOptions) {
+    this.#options = resolveOptions(options);
+    this.#redis = this.#options.redis;
+    this.#run = registerScripts(this.#redis);
+    this.#activityKey = activityKey(this.#options.prefix);
+  }
+
+  /** The options in force, defaults filled in (without the clients and logger). */
+  get settings() {
+    const { redis: _r, queue: _q, logger: _l, ...settings } = this.#options;
+    return settings;
+  }
+
+  async create(userId: string, input: CreateSessionInput = {}): Promise<CreatedSession> {
+    assertUserId(userId);
+    if (input === null || typeof input !== "object") {
+      throw new InvalidInputError("input", "must be an object with data, device or userInfo");
+    }
+    const { maxDataBytes } = this.#options;
+    const dataJson = toJson(input.data ?? {}, "data", maxDataBytes);
+    const device = toDevice(input.device);
+    const userInfoJson = input.userInfo === undefined ? "" : toJson(input.userInfo, "userInfo", maxDataBytes);
+
+    const secret = newSecret();
+    const sessionKey = sessionKeyOf(secret);
+    const o = this.#options;
+    const reply = await this.#call("create", "createSession", userId, [
+      sessionKey,
+      o.idleTimeoutMs,
+      o.absoluteTimeoutMs,
+      o.maxSessionsPerUser,
+      o.onLimit,
+      o.keyGraceMs,
+      encodeBody(dataJson, device),
+      userInfoJson,
+    ]);
+    if (reply[0] === SCRIPT_STATUS.LIMIT) throw new SessionLimitError(o.maxSessionsPerUser);
+    if (reply[0] !== SCRIPT_STATUS.OK) throw this.#unexpected("create", reply);
+    const [, createdAt, expiresAt, evicted, storedInfo] = reply as [0, number, number, number, string | null];
+    if (evicted > 0) o.logger.info({ userId, evicted }, "session limit reached: evicted the least recently seen");
+    await this.#markActive(userId, expiresAt);
+
+    const session: Session = {
+      handle: handleOf(sessionKey),
+      userId,
+      data: JSON.parse(dataJson) as JsonValue,
+      userInfo: decodeUserInfo(storedInfo),
+      device,
+      createdAt,
+      lastSeenAt: createdAt,
+      expiresAt,
+    };
+    o.logger.debug({ userId, handle: session.handle }, "session created");
+    return { sessionId: secret, token: encodeToken(userId, secret), session };
+  }
+
+  /** The live session, renewed (at most once per touchIntervalMs). */
+  async get(userId: string, sessionId: string): Promise<Session> {
+    assertUserId(userId);
+    assertSecret(sessionId);
+    return this.#read("get", userId, sessionKeyOf(sessionId));
+  }
+
+  /** The same as `get`, from the bearer token alone. */
+  async authenticate(token: string): Promise<Session> {
+    const { userId, secret } = decodeToken(token);
+    return this.#read("authenticate", userId, sessionKeyOf(secret));
+  }
+
+  /** Sliding renewal of the idle timeout; writes at most once per touchIntervalMs. */
+  async touch(userId: string, sessionId: string): Promise<Session> {
+    assertUserId(userId);
+    assertSecret(sessionId);
+    return this.#read("touch", userId, sessionKeyOf(sessionId));
+  }
+
+  /** The user's live sessions, most recently seen first. */
+  async list(userId: string): Promise<Session[]> {
+    assertUserId(userId);
+    const reply = await this.#call("list", "listSessions", userId, []);
+    const userInfo = decodeUserInfo(reply[0] as unknown as string | null);
+    const sessions: Session[] = [];
+    for (let i = 1; i < reply.length; i += 2) {
+      const sessionKey = String(reply[i]);
+      const session = decodeRecord(sessionKey, userId, String(reply[i + 1]), userInfo);
+      if (session) sessions.push(session);
+      else await this.#dropCorrupt(userId, sessionKey);
+    }
+    return sessions.sort((a, b) => b.lastSeenAt - a.lastSeenAt || b.createdAt - a.createdAt);
+  }
+
+  /** Logs out this session. True if it was there. */
+  async remove(userId: string, sessionId: string): Promise<boolean> {
+    assertUserId(userId);
+    assertSecret(sessionId);
+    return (await this.#callScalar("remove", "removeSession", userId, [sessionKeyOf(sessionId)])) === 1;
+  }
+
+  /** Logs out another device by the handle `list` shows. True if a live session had it. */
+  async revoke(userId: string, handle: string): Promise<boolean> {
+    assertUserId(userId);
+    assertHandle(handle);
+    return (await this.#callScalar("revoke", "revokeSession", userId, [handle])) === 1;
+  }
+
+  /** Logs out every device but this one; returns how many live sessions went. */
+  async removeOthers(userId: string, sessionId: string): Promise<number> {
+    assertUserId(userId);
+    assertSecret(sessionId);
+    const sessionKey = sessionKeyOf(sessionId);
+    const reply = await this.#call("removeOthers", "removeOtherSessions", userId, [sessionKey]);
+    await this.#throwIfNotLive(userId, sessionKey, reply, "removeOthers");
+    return Number(reply[1]);
+  }
+
+  /** Logs out all devices; returns how many live sessions went. */
+  async removeAll(userId: string): Promise<number> {
+    assertUserId(userId);
+    return Number(await this.#callScalar("removeAll", "removeAllSessions", userId, []));
+  }
+
+  /** Replaces the user info shared by all of the user's sessions, on behalf of a live one. */
+  async setUserInfo(userId: string, sessionId: string, userInfo: JsonValue): Promise<void> {
+    assertUserId(userId);
+    assertSecret(sessionId);
+    const json = toJson(userInfo, "userInfo", this.#options.maxDataBytes);
+    const sessionKey = sessionKeyOf(sessionId);
+    const reply = await this.#call("setUserInfo", "setUserInfo", userId, [sessionKey, json]);
+    await this.#throwIfNotLive(userId, sessionKey, reply, "setUserInfo");
+  }
+
+  // --- Cleanup operations: called by the worker, never re-implemented there. ---
+
+  /** Deletes one session if it is still expired (or corrupt) now; the deletion job's operation. */
+  async deleteExpiredSession(
+    userId: string,
+    sessionKey: string,
+  ): Promise<{ deletedSession: boolean; deletedHash: boolean }> {
+    assertUserId(userId);
+    if (typeof sessionKey !== "string" || !SESSION_KEY_PATTERN.test(sessionKey)) {
+      throw new InvalidInputError("sessionKey", "is malformed (expected 43 base64url characters)");
+    }
+    const reply = await this.#call("deleteExpiredSession", "deleteExpiredSession", userId, [sessionKey]);
+    return { deletedSession: reply[0] === 1, deletedHash: reply[1] === 1 };
+  }
+
+  /**
+   * Cleans one user: drops expired and corrupt sessions, drops the hash when
+   * nothing live remains, else puts the user back in the activity set at its
+   * earliest live expiry. The sweeper's operation, for users it has claimed.
+   */
+  async cleanUser(userId: string): Promise<CleanUserResult> {
+    assertUserId(userId);
+    const reply = await this.#call("cleanUser", "cleanUser", userId, []);
+    const [deletedSessions, deletedHash, earliest] = reply.map(Number) as [number, number, number];
+    if (earliest > 0) await this.#markActive(userId, earliest);
+    return { deletedSessions, deletedHash: deletedHash === 1, nextDueAt: earliest > 0 ? earliest : null };
+  }
+
+  /** Takes up to `limit` users that are due for cleaning off the activity set, earliest first. */
+  async claimDueUsers(limit: number): Promise<string[]> {
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 100_000) {
+      throw new InvalidInputError("limit", `must be an integer from 1 to 100000 (received ${limit})`);
+    }
+    try {
+      return ((await this.#run("claimDueUsers", [this.#activityKey], [limit])) as unknown[]).map(String);
+    } catch (error) {
+      throw new SessionBackendError("claimDueUsers", error);
+    }
+  }
+
+  // --- helpers ---
+
+  async #read(operation: string, userId: string, sessionKey: string): Promise<Session> {
+    const o = this.#options;
+    const reply = await this.#call(operation, "readSession", userId, [
+      sessionKey,
+      o.idleTimeoutMs,
+      o.touchIntervalMs,
+      o.keyGraceMs,
+    ]);
+    if (reply[0] === SCRIPT_STATUS.CORRUPT) {
+      o.logger.warn({ userId, handle: handleOf(sessionKey) }, "corrupt session record deleted");
+      throw new SessionNotFoundError();
+    }
+    await this.#throwIfNotLive(userId, sessionKey, reply, operation);
+    const session = decodeRecord(sessionKey, userId, String(reply[1]), decodeUserInfo(reply[2] as string | null));
+    if (session) return session;
+    await this.#dropCorrupt(userId, sessionKey);
+    throw new SessionNotFoundError();
+  }
+
+  /** Maps a not-found or expired script status to its error; an expired one also enqueues the deletion. */
+  async #throwIfNotLive(userId: string, sessionKey: string, reply: Reply, operation: string): Promise<void> {
+    if (reply[0] === SCRIPT_STATUS.OK) return;
+    if (reply[0] === SCRIPT_STATUS.NOT_FOUND) throw new SessionNotFoundError();
+    if (reply[0] === SCRIPT_STATUS.EXPIRED) {
+      const expiresAt = Number(reply[1]);
+      // The read rejects whatever happens to the enqueue; a failed enqueue is only logged.
+      await this.#enqueueDeletion(userId, sessionKey, expiresAt);
+      throw new SessionExpiredError(expiresAt);
+    }
+    throw this.#unexpected(operation, reply);
+  }
+
+  async #enqueueDeletion(userId: string, sessionKey: string, expiresAt: number): Promise<void> {
+    const { queue, logger, enqueueTimeoutMs } = this.#options;
+    const data: DeleteExpiredSessionJobData = { userId, sessionKey, expiresAt };
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        queue.add(DELETE_EXPIRED_SESSION_JOB, data, {
+          ...DELETE_EXPIRED_SESSION_JOB_OPTIONS,
+          deduplication: { id: deduplicationIdOf(sessionKey) },
+        }),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${enqueueTimeoutMs} ms`)), enqueueTimeoutMs);
+        }),
+      ]);
+    } catch (error) {
+      logger.error(
+        { userId, handle: handleOf(sessionKey), err: { message: (error as Error).message } },
+        "could not enqueue the deletion of an expired session",
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #dropCorrupt(userId: string, sessionKey: string): Promise<void> {
+    this.#options.logger.warn({ userId, handle: handleOf(sessionKey) }, "corrupt session record deleted");
+    await this.#callScalar("dropCorrupt", "removeSession", userId, [sessionKey]);
+  }
+
+  async #markActive(userId: string, dueAt: number): Promise<void> {
+    try {
+      await this.#redis.zadd(this.#activityKey, "LT", dueAt, userId);
+    } catch (error) {
+      // The hash's own TTL still bounds its life; the sweeper only finds it later.
+      this.#options.logger.warn({ userId, err: { message: (error as Error).message } }, "activity update failed");
+    }
+  }
+
+  async #callScalar(
+    operation: string,
+    script: ScriptName,
+    userId: string,
+    args: (string | number)[],
+  ): Promise<unknown> {
+    try {
+      return await this.#run(script, [userKey(this.#options.prefix, userId)], args);
+    } catch (error) {
+      throw error instanceof SessionError ? error : new SessionBackendError(operation, error);
+    }
+  }
+
+  async #call(operation: string, script: ScriptName, userId: string, args: (string | number)[]): Promise<Reply> {
+    const reply = await this.#callScalar(operation, script, userId, args);
+    if (!Array.isArray(reply) || (reply.length > 0 && typeof reply[0] !== "number" && script !== "listSessions")) {
+      throw this.#unexpected(operation, reply);
+    }
+    return reply as Reply;
+  }
+
+  #unexpected(operation: string, reply: unknown): SessionBackendError {
+    return new SessionBackendError(
+      operation,
+      new Error(`unexpected script reply ${JSON.stringify(reply)?.slice(0, 200)}`),
+    );
+  }
+}

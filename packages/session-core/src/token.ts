@@ -1,0 +1,75 @@
+/**
+ * Secrets, tokens and what Redis keeps of them.
+ *
+ * - The secret (`sessionId`): 32 bytes from the CSPRNG, base64url, 43 characters.
+ * - The session key: base64url(SHA-256(secret)), the hash field. Redis only ever
+ *   sees this, so a dump of Redis lets nobody log in.
+ * - The handle: the first 16 characters of the session key. Public: `list` shows
+ *   it and `revoke` takes it. It reveals nothing usable about the secret.
+ * - The token: `<base64url(userId)>.<secret>`, one opaque bearer string.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { InvalidInputError } from "./errors.js";
+import { assertUserId, MAX_USER_ID_LENGTH } from "./keys.js";
+
+const SECRET_BYTES = 32;
+export const HANDLE_LENGTH = 16;
+const SECRET_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+const HANDLE_PATTERN = /^[A-Za-z0-9_-]{16}$/;
+const BASE64URL_PATTERN = /^[A-Za-z0-9_-]+$/;
+const MAX_TOKEN_LENGTH = Math.ceil((MAX_USER_ID_LENGTH * 4 * 4) / 3) + 1 + 43;
+
+export function newSecret(): string {
+  return randomBytes(SECRET_BYTES).toString("base64url");
+}
+
+export function sessionKeyOf(secret: string): string {
+  return createHash("sha256").update(secret).digest("base64url");
+}
+
+export function handleOf(sessionKey: string): string {
+  return sessionKey.slice(0, HANDLE_LENGTH);
+}
+
+export function encodeToken(userId: string, secret: string): string {
+  return `${Buffer.from(userId, "utf8").toString("base64url")}.${secret}`;
+}
+
+/** Splits a bearer token. Throws InvalidInputError("token", ...) without ever echoing the token. */
+export function decodeToken(token: unknown): { userId: string; secret: string } {
+  if (typeof token !== "string") throw new InvalidInputError("token", `must be a string (received ${typeof token})`);
+  if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
+    throw new InvalidInputError("token", "is malformed (wrong length)");
+  }
+  const dot = token.indexOf(".");
+  if (dot <= 0 || dot !== token.lastIndexOf("."))
+    throw new InvalidInputError("token", "is malformed (expected <user>.<secret>)");
+  const encodedUser = token.slice(0, dot);
+  const secret = token.slice(dot + 1);
+  if (!BASE64URL_PATTERN.test(encodedUser) || !SECRET_PATTERN.test(secret)) {
+    throw new InvalidInputError("token", "is malformed (bad characters or secret length)");
+  }
+  const userId = Buffer.from(encodedUser, "base64url").toString("utf8");
+  // Decoding is lenient; only a canonical encoding of a valid user id is a valid token.
+  if (Buffer.from(userId, "utf8").toString("base64url") !== encodedUser) {
+    throw new InvalidInputError("token", "is malformed (user part is not canonical base64url UTF-8)");
+  }
+  try {
+    assertUserId(userId);
+  } catch (error) {
+    throw new InvalidInputError("token", `is malformed (its ${(error as InvalidInputError).message})`);
+  }
+  return { userId, secret };
+}
+
+export function assertSecret(secret: unknown, field = "sessionId"): asserts secret is string {
+  if (typeof secret !== "string") throw new InvalidInputError(field, `must be a string (received ${typeof secret})`);
+  if (!SECRET_PATTERN.test(secret))
+    throw new InvalidInputError(field, "is malformed (expected 43 base64url characters)");
+}
+
+export function assertHandle(handle: unknown): asserts handle is string {
+  if (typeof handle !== "string") throw new InvalidInputError("handle", `must be a string (received ${typeof handle})`);
+  if (!HANDLE_PATTERN.test(handle))
+    throw new InvalidInputError("handle", "is malformed (expected 16 base64url characters)");
+}
