@@ -90,7 +90,9 @@ export function describe(value: unknown): string {
   if (Array.isArray(value)) return "an array";
   if (typeof value === "object") {
     const name = Object.getPrototypeOf(value)?.constructor?.name;
-    return name && name !== "Object" ? `a ${name}` : "an object";
+    if (!name || name === "Object") return "an object";
+    const label = (value as { name?: unknown }).name;
+    return typeof label === "string" ? `a ${name} named ${JSON.stringify(label)}` : `a ${name}`;
   }
   return typeof value;
 }

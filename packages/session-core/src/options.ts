@@ -85,15 +85,8 @@ export function resolveOptions(options: SessionStoreOptions): ResolvedOptions {
   if (!redis || typeof (redis as Redis).defineCommand !== "function" || typeof (redis as Redis).zadd !== "function") {
     throw new InvalidOptionError("redis", "an ioredis Redis or Cluster client", redis);
   }
-  if (!queue || typeof (queue as Queue).add !== "function" || typeof (queue as Queue).name !== "string") {
+  if (!queue || typeof (queue as Queue).add !== "function" || (queue as Queue).name !== CLEANUP_QUEUE_NAME) {
     throw new InvalidOptionError("queue", `a BullMQ Queue named "${CLEANUP_QUEUE_NAME}"`, queue);
-  }
-  if (queue.name !== CLEANUP_QUEUE_NAME) {
-    throw new InvalidOptionError(
-      "queue",
-      `a BullMQ Queue named "${CLEANUP_QUEUE_NAME}"`,
-      `a Queue named "${queue.name}"`,
-    );
   }
   if (logger !== undefined) {
     for (const level of ["debug", "info", "warn", "error"] as const) {

@@ -12,9 +12,12 @@ local key = KEYS[1]
 
 --- @include "record"
 
+local existed = redis.call('EXISTS', key)
 local now = nowMs()
 local live, deleted, earliest = dropDeadFields(key, now)
 if #live == 0 then
-  return { deleted, redis.call('DEL', key), 0 }
+  -- HDEL of the last field already removed an empty hash; report it all the same.
+  redis.call('DEL', key)
+  return { deleted, existed, 0 }
 end
 return { deleted, 0, earliest }

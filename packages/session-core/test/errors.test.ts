@@ -1,0 +1,46 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import * as core from "../src/index.js";
+import { ERROR_CODES, SessionError } from "../src/index.js";
+
+const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8");
+const errorClasses = Object.entries(core).filter(
+  ([, value]) => typeof value === "function" && value.prototype instanceof SessionError,
+) as [string, new (...args: never[]) => SessionError][];
+
+describe("error registry", () => {
+  it("has unique codes", () => {
+    const codes = Object.values(ERROR_CODES);
+    expect(new Set(codes).size).toBe(codes.length);
+  });
+
+  it("exports one SessionError subclass per code, each carrying its code", () => {
+    const samples: SessionError[] = [
+      new core.SessionNotFoundError(),
+      new core.SessionExpiredError(0),
+      new core.SessionLimitError(3),
+      new core.InvalidInputError("userId", "is bad"),
+      new core.InvalidOptionError("prefix", "a string", 5),
+      new core.SessionBackendError("get", new Error("down")),
+    ];
+    expect(samples.map((error) => error.code).sort()).toEqual(Object.values(ERROR_CODES).sort());
+    expect(errorClasses.map(([name]) => name).sort()).toEqual(samples.map((error) => error.name).sort());
+    for (const error of samples) {
+      expect(error).toBeInstanceOf(SessionError);
+      expect(error).toBeInstanceOf(Error);
+    }
+  });
+
+  it("documents every code and class in the README", () => {
+    for (const code of Object.values(ERROR_CODES)) expect(readme).toMatch(new RegExp(`\\|\\s*\`${code}\`\\s*\\|`));
+    for (const [name] of errorClasses) expect(readme).toContain(`\`${name}\``);
+  });
+
+  it("names the field and keeps the cause", () => {
+    const input = new core.InvalidInputError("device.name", "must be a string");
+    expect(input.field).toBe("device.name");
+    expect(input.message).toBe("device.name must be a string");
+    const cause = new Error("ECONNREFUSED");
+    expect(new core.SessionBackendError("create", cause).cause).toBe(cause);
+  });
+});

@@ -1,0 +1,174 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { activityKey, SessionExpiredError, SessionNotFoundError, sessionKeyOf, userKey } from "../../src/index.js";
+import { openStore, type StoreContext, sleep } from "../support/store-context.js";
+
+let ctx: StoreContext;
+beforeEach(async () => {
+  ctx = await openStore({ idleTimeoutMs: 300, absoluteTimeoutMs: 60_000, touchIntervalMs: 0 });
+});
+afterEach(() => ctx.close());
+
+const score = (userId: string) =>
+  ctx.redis.zscore(activityKey(ctx.prefix), userId).then((s) => (s === null ? null : Number(s)));
+
+describe("deleteExpiredSession (the deletion job's operation)", () => {
+  it("deletes the session an expired read enqueued, and the hash with its last session", async () => {
+    const { sessionId } = await ctx.store.create("job-user");
+    await sleep(350);
+    await expect(ctx.store.get("job-user", sessionId)).rejects.toBeInstanceOf(SessionExpiredError);
+    const [job] = await ctx.queue.getJobs(["waiting"]);
+    expect(await ctx.store.deleteExpiredSession(job?.data.userId, job?.data.sessionKey)).toEqual({
+      deletedSession: true,
+      deletedHash: true,
+    });
+    await expect(ctx.store.get("job-user", sessionId)).rejects.toBeInstanceOf(SessionNotFoundError);
+    expect(await ctx.redis.exists(userKey(ctx.prefix, "job-user"))).toBe(0);
+  });
+
+  it("a late deletion job after renewal deletes nothing", async () => {
+    const { sessionId } = await ctx.store.create("renewed");
+    await sleep(350);
+    await expect(ctx.store.get("renewed", sessionId)).rejects.toBeInstanceOf(SessionExpiredError);
+    const [job] = await ctx.queue.getJobs(["waiting"]);
+    // The session is renewed before the job runs (as by a server with a longer idle timeout).
+    const key = userKey(ctx.prefix, "renewed");
+    const field = sessionKeyOf(sessionId);
+    const stored = (await ctx.redis.hget(key, field)) as string;
+    const [version, createdAt, , , absolute, ...body] = stored.split("|");
+    const now = Date.now();
+    await ctx.redis.hset(key, field, [version, createdAt, now, now + 60_000, absolute, ...body].join("|"));
+
+    expect(await ctx.store.deleteExpiredSession(job?.data.userId, job?.data.sessionKey)).toEqual({
+      deletedSession: false,
+      deletedHash: false,
+    });
+    await expect(ctx.store.get("renewed", sessionId)).resolves.toMatchObject({ userId: "renewed" });
+  });
+
+  it("never deletes a live session, however often it is called", async () => {
+    const live = await ctx.store.create("live");
+    for (let i = 0; i < 5; i++) {
+      expect((await ctx.store.deleteExpiredSession("live", sessionKeyOf(live.sessionId))).deletedSession).toBe(false);
+    }
+    await expect(ctx.store.get("live", live.sessionId)).resolves.toBeTruthy();
+  });
+
+  it("is a no-op for a session already gone, and rejects a malformed session key", async () => {
+    expect(await ctx.store.deleteExpiredSession("ghost", "A".repeat(43))).toEqual({
+      deletedSession: false,
+      deletedHash: false,
+    });
+    await expect(ctx.store.deleteExpiredSession("ghost", "secret-looking")).rejects.toMatchObject({
+      code: "ERR_INVALID_INPUT",
+      field: "sessionKey",
+    });
+  });
+});
+
+describe("activity set", () => {
+  it("scores a user at the earliest expiry among their sessions", async () => {
+    const first = await ctx.store.create("scored");
+    expect(await score("scored")).toBe(first.session.expiresAt);
+    await sleep(20);
+    await ctx.store.create("scored");
+    expect(await score("scored")).toBe(first.session.expiresAt);
+  });
+});
+
+describe("claimDueUsers and cleanUser (the sweeper's operations)", () => {
+  it("claims only due users, earliest first, at most `limit`, and takes them off the set", async () => {
+    for (const user of ["d1", "d2", "d3"]) {
+      await ctx.store.create(user);
+      await sleep(5);
+    }
+    const long = ctx.another({ idleTimeoutMs: 60_000 });
+    await long.create("not-due");
+    await sleep(350);
+    expect(await ctx.store.claimDueUsers(2)).toEqual(["d1", "d2"]);
+    expect(await ctx.store.claimDueUsers(10)).toEqual(["d3"]);
+    expect(await ctx.store.claimDueUsers(10)).toEqual([]);
+    expect(await score("not-due")).not.toBeNull();
+  });
+
+  it("concurrent claimers never get the same user", async () => {
+    await Promise.all(Array.from({ length: 200 }, (_, i) => ctx.store.create(`c${i}`)));
+    await sleep(350);
+    const claims = await Promise.all(Array.from({ length: 8 }, () => ctx.another().claimDueUsers(40)));
+    const all = claims.flat();
+    expect(all).toHaveLength(200);
+    expect(new Set(all).size).toBe(200);
+  });
+
+  it("cleanUser drops expired sessions, keeps live ones and re-scores the user", async () => {
+    const long = ctx.another({ idleTimeoutMs: 60_000 });
+    await ctx.store.create("partly");
+    await ctx.store.create("partly");
+    const kept = await long.create("partly");
+    await sleep(350);
+    expect(await ctx.store.claimDueUsers(10)).toEqual(["partly"]);
+    expect(await ctx.store.cleanUser("partly")).toEqual({
+      deletedSessions: 2,
+      deletedHash: false,
+      nextDueAt: kept.session.expiresAt,
+    });
+    expect(await score("partly")).toBe(kept.session.expiresAt);
+    await expect(long.get("partly", kept.sessionId)).resolves.toBeTruthy();
+  });
+
+  it("cleanUser deletes a dangling hash whole, user info included", async () => {
+    await ctx.store.create("dangling", { userInfo: { name: "gone" } });
+    await ctx.store.create("dangling");
+    await sleep(350);
+    await ctx.store.claimDueUsers(10);
+    expect(await ctx.store.cleanUser("dangling")).toEqual({ deletedSessions: 2, deletedHash: true, nextDueAt: null });
+    expect(await ctx.redis.exists(userKey(ctx.prefix, "dangling"))).toBe(0);
+    expect(await score("dangling")).toBeNull();
+  });
+
+  it("a login racing a sweep is never lost from the activity set", async () => {
+    await ctx.store.create("racer");
+    await sleep(350);
+    expect(await ctx.store.claimDueUsers(10)).toEqual(["racer"]);
+    // Sweep deletes the dangling hash, then the user logs in again before anything else happens.
+    expect((await ctx.store.cleanUser("racer")).deletedHash).toBe(true);
+    const fresh = await ctx.store.create("racer");
+    expect(await score("racer")).toBe(fresh.session.expiresAt);
+
+    // Or the login lands between the claim and the clean.
+    await sleep(350);
+    expect(await ctx.store.claimDueUsers(10)).toEqual(["racer"]);
+    const another = await ctx.another({ idleTimeoutMs: 60_000 }).create("racer");
+    expect(await ctx.store.cleanUser("racer")).toMatchObject({
+      deletedHash: false,
+      nextDueAt: another.session.expiresAt,
+    });
+    expect(await score("racer")).toBe(another.session.expiresAt);
+  });
+
+  it("a full sweep leaves every live session, and nothing expired, in place", async () => {
+    const long = ctx.another({ idleTimeoutMs: 60_000 });
+    const liveSessions: { userId: string; sessionId: string }[] = [];
+    for (let i = 0; i < 90; i++) {
+      const userId = `mix${i}`;
+      const kind = i % 3; // 0: all live, 1: partly expired, 2: all expired
+      if (kind !== 2) liveSessions.push({ userId, sessionId: (await long.create(userId)).sessionId });
+      if (kind !== 0) await ctx.store.create(userId);
+      if (kind === 2) await ctx.store.create(userId);
+    }
+    await sleep(350);
+    let claimed: string[];
+    let cleaned = 0;
+    do {
+      claimed = await ctx.store.claimDueUsers(25);
+      for (const userId of claimed) await ctx.store.cleanUser(userId);
+      cleaned += claimed.length;
+    } while (claimed.length > 0);
+    expect(cleaned).toBe(60);
+    for (const { userId, sessionId } of liveSessions) await expect(long.get(userId, sessionId)).resolves.toBeTruthy();
+    for (let i = 0; i < 90; i++) {
+      const key = userKey(ctx.prefix, `mix${i}`);
+      expect(await ctx.redis.hlen(key)).toBe(i % 3 === 2 ? 0 : 1);
+    }
+    expect(await ctx.redis.zcard(activityKey(ctx.prefix))).toBe(60);
+  });
+});

@@ -1,0 +1,49 @@
+import { describe, expect, it } from "vitest";
+import { InvalidInputError } from "../src/index.js";
+import { decodeToken, encodeToken, handleOf, newSecret, sessionKeyOf } from "../src/token.js";
+
+describe("secrets and tokens", () => {
+  it("makes 256-bit URL-safe secrets that never repeat", () => {
+    const secrets = new Set(Array.from({ length: 1_000 }, newSecret));
+    expect(secrets.size).toBe(1_000);
+    for (const secret of secrets) {
+      expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(Buffer.from(secret, "base64url").length * 8).toBe(256);
+    }
+  });
+
+  it("stores a SHA-256 of the secret and shows a prefix of that as the handle", () => {
+    const secret = newSecret();
+    const key = sessionKeyOf(secret);
+    expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(key).not.toBe(secret);
+    expect(handleOf(key)).toBe(key.slice(0, 16));
+  });
+
+  it("round-trips any valid user id through a token", () => {
+    const secret = newSecret();
+    for (const userId of ["42", "alice@example.com", "ü-ñ-日本", "a.b.c", "x".repeat(256), "😀"]) {
+      expect(decodeToken(encodeToken(userId, secret))).toEqual({ userId, secret });
+    }
+  });
+
+  it.each([
+    ["not a string", 42],
+    ["empty", ""],
+    ["without a dot", "abc"],
+    ["with two dots", `YQ.${"A".repeat(20)}.${"A".repeat(22)}`],
+    ["with a short secret", "YQ.abc"],
+    ["with bad characters", `Y+Q.${"A".repeat(43)}`],
+    ["with a non-canonical user part", `YR.${"A".repeat(43)}`],
+    ["with a user id holding a brace", `${Buffer.from("a{b}").toString("base64url")}.${"A".repeat(43)}`],
+    ["far too long", `${"Q".repeat(5_000)}.${"A".repeat(43)}`],
+  ])("rejects a token %s with InvalidInputError on field token", (_, token) => {
+    expect(() => decodeToken(token)).toThrow(InvalidInputError);
+    try {
+      decodeToken(token);
+    } catch (error) {
+      expect((error as InvalidInputError).field).toBe("token");
+      if (typeof token === "string" && token.length > 3) expect((error as Error).message).not.toContain(token);
+    }
+  });
+});
