@@ -7,7 +7,8 @@
  */
 import { InvalidInputError } from "./errors.js";
 
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+/** Plain JSON. Object properties that are undefined are accepted and dropped, as JSON.stringify does. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue | undefined };
 
 /** What the caller says about the device; every field optional and size-limited. */
 export interface Device {

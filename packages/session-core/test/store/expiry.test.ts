@@ -18,7 +18,7 @@ beforeEach(async () => {
 });
 afterEach(() => ctx.close());
 
-const pendingJobs = (queue: Queue) => queue.getJobs(["waiting", "delayed", "prioritized", "active", "paused"]);
+const pendingJobs = (queue: Queue) => queue.getJobs(["waiting", "delayed", "prioritized", "active"]);
 
 describe("idle and absolute expiry", () => {
   it("an idle session expires after idleTimeoutMs without reads", async () => {

@@ -8,14 +8,14 @@ async function dumpEverything(redis: Redis): Promise<string> {
   const parts: string[] = [];
   let cursor = "0";
   do {
-    const [next, keys] = await redis.scan(cursor, "COUNT", 500);
+    const [next, keys] = await redis.scan(cursor, "COUNT", "500");
     cursor = next;
     for (const key of keys) {
       parts.push(key);
       const type = await redis.type(key);
       if (type === "string") parts.push((await redis.get(key)) ?? "");
       else if (type === "hash") parts.push(...(await redis.hgetall(key).then((h) => Object.entries(h).flat())));
-      else if (type === "zset") parts.push(...(await redis.zrange(key, 0, -1)));
+      else if (type === "zset") parts.push(...(await redis.zrange(key, "0", "-1")));
       else if (type === "set") parts.push(...(await redis.smembers(key)));
       else if (type === "list") parts.push(...(await redis.lrange(key, 0, -1)));
       else if (type === "stream") parts.push(JSON.stringify(await redis.xrange(key, "-", "+")));
