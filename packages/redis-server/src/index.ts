@@ -1,6 +1,7 @@
 export { findFreePort } from "./free-port.js";
 export { pingRedis } from "./ping.js";
-export { NoRedisError, type ResolvedRedis, resolveRedis } from "./resolve-redis.js";
+export { NoRedisError, type ResolvedRedis, type ResolveRedisOptions, resolveRedis } from "./resolve-redis.js";
+export { type RedisCluster, type RedisClusterOptions, startRedisCluster } from "./start-redis-cluster.js";
 export {
   type RedisServer,
   type RedisServerOptions,

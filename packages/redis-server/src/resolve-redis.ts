@@ -19,17 +19,27 @@ export class NoRedisError extends Error {
   override name = "NoRedisError";
 }
 
-export async function resolveRedis(options: { dataDir: string; env?: NodeJS.ProcessEnv }): Promise<ResolvedRedis> {
+export interface ResolveRedisOptions {
+  /** Where a private server keeps its append-only file (under `<dataDir>/redis`). */
+  dataDir: string;
+  /** REDIS_URL and PATH are read from here. */
+  env?: NodeJS.ProcessEnv;
+  /** The local Redis to try before starting one; 6379 unless a test says otherwise. */
+  localPort?: number;
+}
+
+export async function resolveRedis(options: ResolveRedisOptions): Promise<ResolvedRedis> {
   const env = options.env ?? process.env;
   const fromEnv = env.REDIS_URL?.trim();
   if (fromEnv) return { url: fromEnv, source: "REDIS_URL", stop: async () => {} };
 
-  if (await pingRedis("127.0.0.1", 6379)) {
-    return { url: "redis://127.0.0.1:6379", source: "local", stop: async () => {} };
+  const localPort = options.localPort ?? 6379;
+  if (await pingRedis("127.0.0.1", localPort)) {
+    return { url: `redis://127.0.0.1:${localPort}`, source: "local", stop: async () => {} };
   }
 
   try {
-    const server = await startRedisServer({ dir: join(options.dataDir, "redis") });
+    const server = await startRedisServer({ dir: join(options.dataDir, "redis"), env });
     return { url: server.url, source: "private", stop: () => server.stop() };
   } catch (error) {
     throw new NoRedisError(

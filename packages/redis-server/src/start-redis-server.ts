@@ -20,6 +20,8 @@ export interface RedisServerOptions {
   args?: string[];
   /** How long to wait for the first PONG. */
   startTimeoutMs?: number;
+  /** The environment `redis-server` is looked up (PATH) and run in. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface RedisServer {
@@ -76,7 +78,7 @@ async function launch(port: number, options: RedisServerOptions): Promise<RedisS
 
   let child: ChildProcess;
   try {
-    child = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
+    child = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"], env: options.env ?? process.env });
   } catch (error) {
     throw new RedisServerStartError(`could not run redis-server: ${String(error)}`);
   }
