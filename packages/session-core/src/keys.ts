@@ -5,13 +5,14 @@
  * `assertUserId` are what keep two users from ever sharing a key: no braces
  * (they would move the hash tag), no control characters, no lone surrogates
  * (two such strings could encode to the same UTF-8 bytes).
+ *
+ * Inside the hash, session fields are 43 base64url characters; the one other
+ * field, `#info`, holds the user info all of the user's sessions share (only
+ * the Lua scripts name it: see scripts/includes/record.lua).
  */
 import { InvalidInputError } from "./errors.js";
 
 export const MAX_USER_ID_LENGTH = 256;
-
-/** The hash field holding the user info shared by all of a user's sessions. Never a session field: those are 43 base64url characters. */
-export const USER_INFO_FIELD = "#info";
 
 export function userKey(prefix: string, userId: string): string {
   return `${prefix}usersession:{${userId}}`;

@@ -10,7 +10,6 @@
  * the earlier of the idle and absolute expiries. The Lua side of this format
  * lives in `scripts/includes/record.lua`.
  */
-import { USER_INFO_FIELD } from "./keys.js";
 import type { Device, JsonValue } from "./payload.js";
 import { handleOf } from "./token.js";
 
@@ -72,8 +71,4 @@ export function decodeUserInfo(value: string | null | undefined): JsonValue | nu
   } catch {
     return null;
   }
-}
-
-export function isSessionField(field: string): boolean {
-  return field !== USER_INFO_FIELD;
 }
