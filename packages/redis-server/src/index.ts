@@ -8,3 +8,4 @@ export {
   RedisServerStartError,
   startRedisServer,
 } from "./start-redis-server.js";
+export { provideRedisServer } from "./vitest-setup.js";

@@ -1,6 +1,5 @@
-/** Starts one private redis-server for the whole run; tests keep apart by key prefix. */
-import { startRedisServer } from "@multisession/redis-server";
-import type { TestProject } from "vitest/node";
+/** One private redis-server for the whole run; tests keep apart by key prefix. */
+import { provideRedisServer } from "@multisession/redis-server";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -8,8 +7,4 @@ declare module "vitest" {
   }
 }
 
-export default async function setup(project: TestProject) {
-  const server = await startRedisServer();
-  project.provide("redisUrl", server.url);
-  return () => server.stop();
-}
+export default provideRedisServer;
