@@ -1,0 +1,113 @@
+/**
+ * The sweep lease: node-cron's `runCoordinator` hook, written on Redis.
+ *
+ * For each tick every replica asks `shouldRun(key)`, where node-cron makes
+ * `key` from the task name and the tick's time. One Lua script elects at most
+ * one replica per tick (a marker key per tick) and none while a sweep still
+ * holds the lease, so a slow sweep never overlaps the next one on any
+ * replica. The winner renews the lease every third of its TTL while it
+ * sweeps and releases it when done; if it dies (even by SIGKILL), the lease
+ * expires after `leaseMs` and the next tick elects someone else.
+ */
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import type { Redis } from "ioredis";
+import type { RunCoordinator } from "node-cron";
+import type { Logger } from "pino";
+
+export interface SweepLeaseOptions {
+  redis: Redis;
+  /** session-core's prefix, so the lease lives beside the data it guards. */
+  prefix: string;
+  leaseMs: number;
+  logger: Logger;
+  onChange?: (held: boolean) => void;
+}
+
+type LeaseCommands = {
+  multisessionAcquireLease(
+    lease: string,
+    tick: string,
+    token: string,
+    leaseMs: number,
+    tickMs: number,
+  ): Promise<number>;
+  multisessionRenewLease(lease: string, token: string, leaseMs: number): Promise<number>;
+  multisessionReleaseLease(lease: string, token: string): Promise<number>;
+};
+
+const script = (file: string) => readFileSync(new URL(`./scripts/${file}`, import.meta.url), "utf8");
+
+/** Tick markers only need to outlive the clock skew between replicas. */
+const TICK_MARKER_MS = 10 * 60_000;
+
+export class SweepLease implements RunCoordinator {
+  readonly #redis: Redis & LeaseCommands;
+  readonly #leaseKey: string;
+  readonly #tagPrefix: string;
+  readonly #options: SweepLeaseOptions;
+  #token: string | null = null;
+  #renewTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: SweepLeaseOptions) {
+    this.#options = options;
+    this.#redis = options.redis as Redis & LeaseCommands;
+    this.#tagPrefix = `${options.prefix}{usersession-sweeper}`;
+    this.#leaseKey = `${this.#tagPrefix}:lease`;
+    for (const [name, file, numberOfKeys] of [
+      ["multisessionAcquireLease", "acquire-lease-2.lua", 2],
+      ["multisessionRenewLease", "renew-lease-1.lua", 1],
+      ["multisessionReleaseLease", "release-lease-1.lua", 1],
+    ] as const) {
+      if (typeof (this.#redis as unknown as Record<string, unknown>)[name] !== "function") {
+        this.#redis.defineCommand(name, { numberOfKeys, lua: script(file) });
+      }
+    }
+  }
+
+  get held(): boolean {
+    return this.#token !== null;
+  }
+
+  async shouldRun(key: string): Promise<boolean> {
+    const token = randomUUID();
+    const { leaseMs } = this.#options;
+    const result = await this.#redis.multisessionAcquireLease(
+      this.#leaseKey,
+      `${this.#tagPrefix}:tick:${key}`,
+      token,
+      leaseMs,
+      TICK_MARKER_MS,
+    );
+    if (result !== 1) return false;
+    this.#token = token;
+    this.#options.onChange?.(true);
+    this.#renewTimer = setInterval(() => void this.#renew(), Math.max(100, Math.floor(leaseMs / 3)));
+    return true;
+  }
+
+  async onComplete(): Promise<void> {
+    const token = this.#token;
+    this.#drop();
+    if (token) await this.#redis.multisessionReleaseLease(this.#leaseKey, token);
+  }
+
+  async #renew(): Promise<void> {
+    const token = this.#token;
+    if (!token) return;
+    try {
+      if ((await this.#redis.multisessionRenewLease(this.#leaseKey, token, this.#options.leaseMs)) === 0) {
+        this.#options.logger.warn("sweep lease lost; this sweep stops after its current batch");
+        this.#drop();
+      }
+    } catch (error) {
+      this.#options.logger.warn({ err: error }, "sweep lease renewal failed; will retry");
+    }
+  }
+
+  #drop(): void {
+    clearInterval(this.#renewTimer);
+    if (this.#token !== null) this.#options.onChange?.(false);
+    this.#token = null;
+  }
+}

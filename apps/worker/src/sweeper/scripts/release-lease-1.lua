@@ -1,0 +1,13 @@
+--[[
+  Gives the sweep lease back, only if it is still ours.
+
+  Input:
+    KEYS[1] the sweep lease
+    ARGV[1] our token
+
+  Output: 1 released, 0 it was no longer ours
+]]
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0

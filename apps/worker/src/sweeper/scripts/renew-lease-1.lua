@@ -1,0 +1,15 @@
+--[[
+  Extends the sweep lease, only if it is still ours.
+
+  Input:
+    KEYS[1] the sweep lease
+    ARGV[1] our token
+    ARGV[2] lease time to live, ms
+
+  Output: 1 renewed, 0 lost (expired or taken over)
+]]
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0

@@ -1,0 +1,85 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../src/config.js";
+import { spawnWorker } from "./support/worker-process.js";
+
+describe("configuration", () => {
+  it("has defaults for everything", () => {
+    expect(loadConfig({})).toMatchObject({
+      redisUrl: "redis://127.0.0.1:6379",
+      sessionPrefix: "",
+      queuePrefix: "bull",
+      sweepCron: "* * * * *",
+      sweepBatchSize: 500,
+      concurrency: 10,
+      httpPort: 8081,
+      logLevel: "info",
+      dashboard: null,
+      production: false,
+    });
+  });
+
+  it("reads every variable", () => {
+    const config = loadConfig({
+      REDIS_URL: "rediss://cache:6380",
+      SESSION_PREFIX: "app:",
+      QUEUE_PREFIX: "q",
+      SWEEP_CRON: "*/10 * * * * *",
+      SWEEP_BATCH_SIZE: "100",
+      SWEEP_BUDGET_MS: "5000",
+      SWEEP_LEASE_MS: "15000",
+      CONCURRENCY: "4",
+      HTTP_PORT: "9000",
+      LOG_LEVEL: "debug",
+      DASHBOARD_USER: "ops",
+      DASHBOARD_PASSWORD: "long enough",
+      NODE_ENV: "production",
+    });
+    expect(config).toMatchObject({
+      redisUrl: "rediss://cache:6380",
+      sessionPrefix: "app:",
+      queuePrefix: "q",
+      sweepCron: "*/10 * * * * *",
+      sweepBatchSize: 100,
+      sweepBudgetMs: 5000,
+      sweepLeaseMs: 15000,
+      concurrency: 4,
+      httpPort: 9000,
+      logLevel: "debug",
+      dashboard: { user: "ops", password: "long enough" },
+      production: true,
+    });
+  });
+
+  it.each([
+    ["SWEEP_CRON", { SWEEP_CRON: "every minute" }],
+    ["SWEEP_CRON", { SWEEP_CRON: "61 * * * *" }],
+    ["SWEEP_BATCH_SIZE", { SWEEP_BATCH_SIZE: "0" }],
+    ["SWEEP_BATCH_SIZE", { SWEEP_BATCH_SIZE: "12abc" }],
+    ["SWEEP_BUDGET_MS", { SWEEP_BUDGET_MS: "-1" }],
+    ["CONCURRENCY", { CONCURRENCY: "1.5" }],
+    ["HTTP_PORT", { HTTP_PORT: "70000" }],
+    ["LOG_LEVEL", { LOG_LEVEL: "loud" }],
+    ["REDIS_URL", { REDIS_URL: "localhost:6379" }],
+    ["REDIS_URL", { REDIS_URL: "http://localhost:6379" }],
+    ["DASHBOARD_PASSWORD", { DASHBOARD_USER: "ops" }],
+    ["DASHBOARD_USER", { DASHBOARD_PASSWORD: "long enough" }],
+    ["DASHBOARD_PASSWORD", { DASHBOARD_USER: "ops", DASHBOARD_PASSWORD: "short" }],
+  ])("rejects a bad %s, naming it", (variable, env) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    try {
+      loadConfig(env);
+    } catch (error) {
+      expect((error as ConfigError).variable).toBe(variable);
+      expect((error as Error).message.startsWith(variable)).toBe(true);
+    }
+  });
+
+  it("a bad SWEEP_CRON stops start-up with one clear message", async () => {
+    const worker = spawnWorker({ SWEEP_CRON: "every minute", REDIS_URL: "redis://127.0.0.1:1" });
+    expect(await worker.exited).toBe(78);
+    expect(worker.stderr().trim()).toBe(
+      'multisession worker: invalid configuration: SWEEP_CRON is not a valid cron expression (received "every minute")',
+    );
+    expect(worker.logs).toEqual([]);
+  });
+});

@@ -1,0 +1,101 @@
+import { activityKey, type SessionStore, userKey } from "@multisession/session-core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { openSessionSide, type SessionSide, sleep } from "./support/sessions.js";
+import { eventually, getJson, type LogLine, startWorker, type WorkerProcess } from "./support/worker-process.js";
+
+const DANGLING = 10_000;
+const PARTLY = 2_000;
+const LIVE = 2_000;
+
+let side: SessionSide;
+let worker: WorkerProcess;
+let longLived: SessionStore;
+const liveSessions: { userId: string; sessionId: string }[] = [];
+
+async function inChunks<T>(count: number, make: (i: number) => Promise<T>, chunk = 1_000): Promise<T[]> {
+  const out: T[] = [];
+  for (let start = 0; start < count; start += chunk) {
+    out.push(...(await Promise.all(Array.from({ length: Math.min(chunk, count - start) }, (_, j) => make(start + j)))));
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  side = openSessionSide(inject("redisUrl"), { idleTimeoutMs: 1_000, touchIntervalMs: 0 });
+  longLived = side.storeWith({ idleTimeoutMs: 10 * 60_000 });
+  // Dangling users hold 1 to 3 sessions, all about to expire.
+  await inChunks(DANGLING, async (i) => {
+    for (let n = 0; n <= i % 3; n++) await side.store.create(`dangling-${i}`, { device: { name: `d${n}` } });
+  });
+  // Partly expired users: one session about to expire, one long-lived.
+  await inChunks(PARTLY, async (i) => {
+    await side.store.create(`partly-${i}`);
+    const { sessionId } = await longLived.create(`partly-${i}`);
+    liveSessions.push({ userId: `partly-${i}`, sessionId });
+  });
+  await inChunks(LIVE, async (i) => {
+    const { sessionId } = await longLived.create(`live-${i}`);
+    liveSessions.push({ userId: `live-${i}`, sessionId });
+  });
+  await sleep(1_100);
+  worker = await startWorker({ ...side.workerEnv, SWEEP_CRON: "* * * * * *", SWEEP_BATCH_SIZE: "500" });
+}, 120_000);
+afterAll(async () => {
+  await worker?.stop();
+  await side.close();
+});
+
+const sweepLines = () => worker.logs.filter((line) => line.msg === "sweep finished");
+const total = (field: string) => sweepLines().reduce((sum, line: LogLine) => sum + Number(line[field]), 0);
+
+describe("the sweeper", () => {
+  it(`cleans ${DANGLING} dangling users one by one, until nothing due is left`, async () => {
+    await eventually(() => total("usersScanned") >= DANGLING + PARTLY, 60_000);
+    expect(total("hashesDeleted")).toBe(DANGLING);
+    // 1 + 2 + 3 sessions for every three dangling users, plus one expired session per partly-expired user.
+    const expectedSessions =
+      Array.from({ length: DANGLING }, (_, i) => (i % 3) + 1).reduce((a, b) => a + b, 0) + PARTLY;
+    expect(total("sessionsDeleted")).toBe(expectedSessions);
+    const pipeline = side.redis.pipeline();
+    for (let i = 0; i < DANGLING; i++) pipeline.exists(userKey(side.prefix, `dangling-${i}`));
+    const exists = (await pipeline.exec())?.map(([, value]) => value);
+    expect(exists?.filter((value) => value !== 0)).toEqual([]);
+  });
+
+  it("leaves every live session in place, and only live users in the activity set", async () => {
+    for (const { userId, sessionId } of liveSessions) {
+      await expect(longLived.get(userId, sessionId)).resolves.toMatchObject({ userId });
+    }
+    for (let i = 0; i < PARTLY; i += 97) expect(await side.redis.hlen(userKey(side.prefix, `partly-${i}`))).toBe(1);
+    expect(await side.redis.zcard(activityKey(side.prefix))).toBe(PARTLY + LIVE);
+    expect(await side.redis.zcount(activityKey(side.prefix), "-inf", Date.now())).toBe(0);
+  });
+
+  it("logs one summary line per run with users scanned, sessions and hashes deleted, and duration", () => {
+    const lines = sweepLines();
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) {
+      expect(line).toMatchObject({
+        tick: expect.any(String),
+        usersScanned: expect.any(Number),
+        sessionsDeleted: expect.any(Number),
+        hashesDeleted: expect.any(Number),
+        durationMs: expect.any(Number),
+      });
+    }
+    expect(new Set(lines.map((line) => line.tick)).size).toBe(lines.length);
+  });
+
+  it("/stats and /metrics report the sweep", async () => {
+    const { body } = await getJson(worker.url("/stats"));
+    const sweeper = body.sweeper as Record<string, unknown>;
+    expect(sweeper.hashesDeleted).toBe(DANGLING);
+    expect(sweeper.usersScanned).toBe(total("usersScanned"));
+    expect(sweeper.runs).toBe(sweepLines().length);
+    expect(sweeper.lastRun).toMatchObject({ durationMs: expect.any(Number), finishedAt: expect.any(Number) });
+    const metrics = await (await fetch(worker.url("/metrics"))).text();
+    expect(metrics).toContain(`multisession_sweeper_hashes_deleted_total ${DANGLING}`);
+    expect(metrics).toMatch(/multisession_sweeper_last_run_timestamp_seconds \d+/);
+    expect(metrics).toMatch(/multisession_sweeper_lease_held [01]/);
+  });
+});
