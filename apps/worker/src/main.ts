@@ -4,31 +4,21 @@
  * cleanup worker (in-flight jobs), queue, HTTP server, Redis.
  */
 import type { AddressInfo } from "node:net";
+import { closeOnSignals, connectRedis, createLogger, loadOrExit, redisAnswers } from "@multisession/service-kit";
 import { CLEANUP_QUEUE_NAME, SessionStore } from "@multisession/session-core";
 import { Queue } from "bullmq";
 import { createCleanupWorker } from "./cleanup-worker.js";
-import { ConfigError, loadConfig, type WorkerConfig } from "./config.js";
+import { loadConfig } from "./config.js";
 import { createServer } from "./http/server.js";
-import { createLogger } from "./logger.js";
 import { createMetrics } from "./metrics.js";
-import { connectRedis, redisAnswers } from "./redis.js";
-import { closeOnSignals } from "./shutdown.js";
 import { SweepLease } from "./sweeper/lease.js";
 import { createSweeper } from "./sweeper/sweeper.js";
 
-let config: WorkerConfig;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  console.error(`multisession worker: invalid configuration: ${error.message}`);
-  process.exit(78); // EX_CONFIG
-}
-
-const logger = createLogger(config);
+const config = loadOrExit("multisession worker", () => loadConfig());
+const logger = createLogger({ name: "multisession-worker", level: config.logLevel, production: config.production });
 process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection"));
 
-const redis = connectRedis(config.redisUrl, logger);
+const redis = connectRedis(config.redisUrl, logger, "multisession-worker");
 const queue = new Queue(CLEANUP_QUEUE_NAME, { connection: redis.queue, prefix: config.queuePrefix });
 queue.on("error", (error) => logger.debug({ err: { message: error.message } }, "queue error"));
 const store = new SessionStore({ redis: redis.sessions, queue, prefix: config.sessionPrefix, logger });

@@ -1,5 +1,6 @@
+import { ConfigError } from "@multisession/service-kit";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../src/config.js";
+import { loadConfig } from "../src/config.js";
 import { spawnWorker } from "./support/worker-process.js";
 
 describe("configuration", () => {

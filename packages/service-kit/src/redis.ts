@@ -1,6 +1,6 @@
 /**
- * The worker's two Redis connections: one for session data (auto-pipelined,
- * for the sweeper's many small scripts) and one for BullMQ, which needs
+ * A service's two Redis connections: one for session data (auto-pipelined,
+ * for many small scripts) and one for BullMQ, which needs
  * `maxRetriesPerRequest: null` and no auto-pipelining. Both reconnect by
  * themselves after an outage; errors are logged at most every few seconds.
  */
@@ -9,13 +9,13 @@ import type { Logger } from "pino";
 
 const ERROR_LOG_INTERVAL_MS = 5_000;
 
-export function connectRedis(url: string, logger: Logger) {
+export function connectRedis(url: string, logger: Logger, service: string) {
   const sessions = new Redis(url, {
     enableAutoPipelining: true,
     maxRetriesPerRequest: 2,
-    connectionName: "multisession-worker:sessions",
+    connectionName: `${service}:sessions`,
   });
-  const queue = new Redis(url, { maxRetriesPerRequest: null, connectionName: "multisession-worker:queue" });
+  const queue = new Redis(url, { maxRetriesPerRequest: null, connectionName: `${service}:queue` });
   for (const [name, client] of [
     ["sessions", sessions],
     ["queue", queue],

@@ -1,0 +1,4 @@
+export { ConfigError, loadOrExit, readInteger, readLogLevel, readRedisUrl, readString } from "./env.js";
+export { createLogger, LOG_LEVELS, type LogLevel } from "./logger.js";
+export { connectRedis, redisAnswers } from "./redis.js";
+export { type CloseStep, closeOnSignals } from "./shutdown.js";
