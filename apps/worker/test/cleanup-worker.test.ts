@@ -1,7 +1,7 @@
 import { DELETE_EXPIRED_SESSION_JOB, SessionExpiredError, sessionKeyOf, userKey } from "@multisession/session-core";
 import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import { openSessionSide, type SessionSide, sleep } from "./support/sessions.js";
-import { eventually, getJson, startWorker, type WorkerProcess } from "./support/worker-process.js";
+import { eventually, getJson, startWorker, type WorkerProcess } from "./support/worker.js";
 
 let side: SessionSide;
 let worker: WorkerProcess;

@@ -1,7 +1,7 @@
 import { ConfigError } from "@multisession/service-kit";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
-import { spawnWorker } from "./support/worker-process.js";
+import { spawnWorker } from "./support/worker.js";
 
 describe("configuration", () => {
   it("has defaults for everything", () => {

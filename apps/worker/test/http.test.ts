@@ -1,9 +1,16 @@
 import { join } from "node:path";
 import { DELETE_EXPIRED_SESSION_JOB } from "@multisession/session-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { launchChromium, SCREENSHOT_DIR } from "./support/browser.js";
+
 import { openSessionSide, type SessionSide } from "./support/sessions.js";
-import { eventually, getJson, startWorker, type WorkerProcess } from "./support/worker-process.js";
+import {
+  eventually,
+  getJson,
+  launchChromium,
+  SCREENSHOT_DIR,
+  startWorker,
+  type WorkerProcess,
+} from "./support/worker.js";
 
 const USER = "ops";
 const PASSWORD = "correct horse battery";

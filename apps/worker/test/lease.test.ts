@@ -1,7 +1,7 @@
 import { activityKey } from "@multisession/session-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { openSessionSide, type SessionSide, sleep } from "./support/sessions.js";
-import { eventually, getJson, startWorker, type WorkerProcess } from "./support/worker-process.js";
+import { eventually, getJson, startWorker, type WorkerProcess } from "./support/worker.js";
 
 const LEASE_MS = 3_000;
 let side: SessionSide;

@@ -5,7 +5,7 @@ import { type RedisServer, startRedisServer } from "@multisession/redis-server";
 import { DELETE_EXPIRED_SESSION_JOB, sessionKeyOf, userKey } from "@multisession/session-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openSessionSide, type SessionSide, sleep } from "./support/sessions.js";
-import { eventually, getJson, startWorker, type WorkerProcess } from "./support/worker-process.js";
+import { eventually, getJson, startWorker, type WorkerProcess } from "./support/worker.js";
 
 // This file stops and restarts Redis, so it runs a server of its own (with AOF, so data survives).
 let dir: string;

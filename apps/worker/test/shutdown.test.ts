@@ -3,7 +3,7 @@ import { DELETE_EXPIRED_SESSION_JOB, sessionKeyOf, userKey } from "@multisession
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { openSessionSide, type SessionSide, sleep } from "./support/sessions.js";
-import { eventually, spawnWorker, startWorker } from "./support/worker-process.js";
+import { eventually, spawnWorker, startWorker } from "./support/worker.js";
 
 const JOBS = 5_000;
 let side: SessionSide;

@@ -1,7 +1,7 @@
 import { activityKey, type SessionStore, userKey } from "@multisession/session-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { openSessionSide, type SessionSide, sleep } from "./support/sessions.js";
-import { eventually, getJson, type LogLine, startWorker, type WorkerProcess } from "./support/worker-process.js";
+import { eventually, getJson, type LogLine, startWorker, type WorkerProcess } from "./support/worker.js";
 
 const DANGLING = 10_000;
 const PARTLY = 2_000;

@@ -1,12 +1,9 @@
 /**
- * Runs the built worker (`dist/main.js`) as a real child process with JSON
- * logs, and lets tests wait on what it logs, call its HTTP endpoints and
- * signal it.
+ * Runs a built multisession service (its `dist/main.js`) as a real child
+ * process with JSON logs, and lets tests wait on what it logs, call its HTTP
+ * endpoints and signal it. Services log `port` on their "started" line.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
-
-const MAIN = fileURLToPath(new URL("../../dist/main.js", import.meta.url));
 
 export interface LogLine {
   level: number;
@@ -15,7 +12,7 @@ export interface LogLine {
   [field: string]: unknown;
 }
 
-export interface WorkerProcess {
+export interface ServiceProcess {
   readonly child: ChildProcess;
   readonly logs: LogLine[];
   readonly stderr: () => string;
@@ -28,8 +25,9 @@ export interface WorkerProcess {
   readonly exited: Promise<number | null>;
 }
 
-export function spawnWorker(env: Record<string, string>): WorkerProcess {
-  const child = spawn(process.execPath, [MAIN], {
+/** Spawns `node <main>` with JSON logs on an ephemeral loopback port, plus `env`. */
+export function spawnService(main: string, env: Record<string, string>): ServiceProcess {
+  const child = spawn(process.execPath, [main], {
     env: { PATH: process.env.PATH, NODE_ENV: "production", HTTP_PORT: "0", HTTP_HOST: "127.0.0.1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -65,12 +63,12 @@ export function spawnWorker(env: Record<string, string>): WorkerProcess {
   });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
 
-  const worker: WorkerProcess = {
+  const service: ServiceProcess = {
     child,
     logs,
     stderr: () => stderr,
     port: 0,
-    url: (path) => `http://127.0.0.1:${worker.port}${path}`,
+    url: (path) => `http://127.0.0.1:${service.port}${path}`,
     waitForLog(match, timeoutMs = 20_000) {
       const seen = logs.find(match);
       if (seen) return Promise.resolve(seen);
@@ -87,7 +85,7 @@ export function spawnWorker(env: Record<string, string>): WorkerProcess {
         });
         void exited.then(() => {
           clearTimeout(timer);
-          reject(new Error(`worker exited before a matching log line; stderr: ${stderr.slice(-500)}`));
+          reject(new Error(`process exited before a matching log line; stderr: ${stderr.slice(-500)}`));
         });
       });
     },
@@ -97,15 +95,19 @@ export function spawnWorker(env: Record<string, string>): WorkerProcess {
     },
     exited,
   };
-  return worker;
+  return service;
 }
 
-/** Spawns a worker and waits until it serves HTTP. */
-export async function startWorker(env: Record<string, string>): Promise<WorkerProcess> {
-  const worker = spawnWorker(env);
-  const started = await worker.waitForLog((line) => line.msg === "worker started");
-  worker.port = started.port as number;
-  return worker;
+/** Spawns a service and waits for its `startedMessage` log line, which carries its HTTP port. */
+export async function startService(
+  main: string,
+  env: Record<string, string>,
+  startedMessage: string,
+): Promise<ServiceProcess> {
+  const service = spawnService(main, env);
+  const started = await service.waitForLog((line) => line.msg === startedMessage);
+  service.port = started.port as number;
+  return service;
 }
 
 export async function getJson(url: string, headers: Record<string, string> = {}) {

@@ -1,0 +1,9 @@
+export { launchChromium } from "./browser.js";
+export {
+  eventually,
+  getJson,
+  type LogLine,
+  type ServiceProcess,
+  spawnService,
+  startService,
+} from "./service-process.js";
