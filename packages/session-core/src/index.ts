@@ -21,4 +21,4 @@ export { DEFAULTS, type LimitPolicy, type SessionLogger, type SessionStoreOption
 export { DEVICE_FIELD_LIMITS, type Device, type JsonValue } from "./payload.js";
 export type { Session } from "./record.js";
 export { type CleanUserResult, type CreatedSession, type CreateSessionInput, SessionStore } from "./store.js";
-export { sessionKeyOf } from "./token.js";
+export { parseToken, sessionKeyOf } from "./token.js";

@@ -62,6 +62,16 @@ export function decodeToken(token: unknown): { userId: string; secret: string } 
   return { userId, secret };
 }
 
+/**
+ * What a bearer token carries: the user id and the session id (the secret),
+ * for calls that take them (`remove`, `removeOthers`, `setUserInfo`).
+ * Throws InvalidInputError("token", ...) for a malformed token.
+ */
+export function parseToken(token: string): { userId: string; sessionId: string } {
+  const { userId, secret } = decodeToken(token);
+  return { userId, sessionId: secret };
+}
+
 export function assertSecret(secret: unknown, field = "sessionId"): asserts secret is string {
   if (typeof secret !== "string") throw new InvalidInputError(field, `must be a string (received ${typeof secret})`);
   if (!SECRET_PATTERN.test(secret))

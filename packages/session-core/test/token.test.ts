@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InvalidInputError } from "../src/index.js";
-import { decodeToken, encodeToken, handleOf, newSecret, sessionKeyOf } from "../src/token.js";
+import { decodeToken, encodeToken, handleOf, newSecret, parseToken, sessionKeyOf } from "../src/token.js";
 
 describe("secrets and tokens", () => {
   it("makes 256-bit URL-safe secrets that never repeat", () => {
@@ -25,6 +25,12 @@ describe("secrets and tokens", () => {
     for (const userId of ["42", "alice@example.com", "ü-ñ-日本", "a.b.c", "x".repeat(256), "😀"]) {
       expect(decodeToken(encodeToken(userId, secret))).toEqual({ userId, secret });
     }
+  });
+
+  it("parseToken gives back the user id and the session id create returned", () => {
+    const secret = newSecret();
+    expect(parseToken(encodeToken("ada", secret))).toEqual({ userId: "ada", sessionId: secret });
+    expect(() => parseToken("nonsense")).toThrow(InvalidInputError);
   });
 
   it.each([
