@@ -1,0 +1,62 @@
+/**
+ * The demo API's configuration, read once from the environment. Session
+ * timeouts are session-core's options; left unset, session-core's defaults
+ * apply. SESSION_PREFIX and QUEUE_PREFIX must match the worker's.
+ */
+import {
+  ConfigError,
+  type LogLevel,
+  readInteger,
+  readLogLevel,
+  readRedisUrl,
+  readString,
+} from "@multisession/service-kit";
+
+export interface ApiConfig {
+  redisUrl: string;
+  sessionPrefix: string;
+  queuePrefix: string;
+  httpPort: number;
+  httpHost: string;
+  /** The one password the demo accepts for any user id. */
+  demoPassword: string;
+  /** Cookies with the Secure flag (on by default in production: serve over HTTPS there). */
+  secureCookies: boolean;
+  session: {
+    idleTimeoutMs?: number;
+    absoluteTimeoutMs?: number;
+    touchIntervalMs?: number;
+    maxSessionsPerUser?: number;
+  };
+  logLevel: LogLevel;
+  production: boolean;
+}
+
+const TEN_YEARS_MS = 10 * 365 * 24 * 60 * 60_000;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
+  const production = env.NODE_ENV === "production";
+  const secure = readString(env, "COOKIE_SECURE");
+  if (secure !== undefined && secure !== "true" && secure !== "false") {
+    throw new ConfigError("COOKIE_SECURE", `must be true or false (received ${JSON.stringify(secure)})`);
+  }
+  const optionalInteger = (name: string, min: number, max: number) =>
+    readString(env, name) === undefined ? undefined : readInteger(env, name, 0, min, max);
+  return {
+    redisUrl: readRedisUrl(env),
+    sessionPrefix: readString(env, "SESSION_PREFIX") ?? "",
+    queuePrefix: readString(env, "QUEUE_PREFIX") ?? "bull",
+    httpPort: readInteger(env, "HTTP_PORT", 3000, 0, 65_535),
+    httpHost: readString(env, "HTTP_HOST") ?? "0.0.0.0",
+    demoPassword: readString(env, "DEMO_PASSWORD") ?? "demo",
+    secureCookies: secure === undefined ? production : secure === "true",
+    session: {
+      idleTimeoutMs: optionalInteger("SESSION_IDLE_TIMEOUT_MS", 10, TEN_YEARS_MS),
+      absoluteTimeoutMs: optionalInteger("SESSION_ABSOLUTE_TIMEOUT_MS", 10, TEN_YEARS_MS),
+      touchIntervalMs: optionalInteger("SESSION_TOUCH_INTERVAL_MS", 0, TEN_YEARS_MS),
+      maxSessionsPerUser: optionalInteger("MAX_SESSIONS_PER_USER", 1, 1_000),
+    },
+    logLevel: readLogLevel(env),
+    production,
+  };
+}

@@ -1,0 +1,20 @@
+/** What the demo knows of a device: the name the user typed, and what the request says. */
+import type { Device } from "@multisession/session-core";
+import type { FastifyRequest } from "fastify";
+
+export function platformOf(userAgent: string): string {
+  if (/android/i.test(userAgent)) return "android";
+  if (/iphone|ipad|ipod|ios|cfnetwork/i.test(userAgent)) return "ios";
+  return "web";
+}
+
+export function deviceOf(request: FastifyRequest, name: string | undefined): Device {
+  const userAgent = (request.headers["user-agent"] ?? "").slice(0, 512);
+  const platform = platformOf(userAgent);
+  return {
+    name: name?.trim() || `${platform} device`,
+    platform,
+    userAgent,
+    ip: request.ip.slice(0, 64),
+  };
+}

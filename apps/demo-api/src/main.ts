@@ -1,0 +1,41 @@
+/**
+ * The demo API process: wiring only. Closes on SIGTERM/SIGINT in this order:
+ * HTTP server (in-flight requests finish), queue, Redis.
+ */
+import type { AddressInfo } from "node:net";
+import { closeOnSignals, connectRedis, createLogger, loadOrExit } from "@multisession/service-kit";
+import { CLEANUP_QUEUE_NAME, SessionStore } from "@multisession/session-core";
+import { Queue } from "bullmq";
+import { loadConfig } from "./config.js";
+import { createServer } from "./server.js";
+
+const config = loadOrExit("multisession demo-api", () => loadConfig());
+const logger = createLogger({ name: "multisession-demo-api", level: config.logLevel, production: config.production });
+process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection"));
+
+const redis = connectRedis(config.redisUrl, logger, "multisession-demo-api");
+const queue = new Queue(CLEANUP_QUEUE_NAME, { connection: redis.queue, prefix: config.queuePrefix });
+queue.on("error", (error) => logger.debug({ err: { message: error.message } }, "queue error"));
+const store = new SessionStore({
+  redis: redis.sessions,
+  queue,
+  prefix: config.sessionPrefix,
+  logger,
+  ...Object.fromEntries(Object.entries(config.session).filter(([, value]) => value !== undefined)),
+});
+
+const server = await createServer({
+  store,
+  logger,
+  demoPassword: config.demoPassword,
+  secureCookies: config.secureCookies,
+});
+await server.listen({ port: config.httpPort, host: config.httpHost });
+const { port } = server.server.address() as AddressInfo;
+logger.info({ port, url: `http://127.0.0.1:${port}/` }, "api started");
+
+closeOnSignals(logger, [
+  ["http", () => server.close()],
+  ["queue", () => queue.close()],
+  ["redis", () => Promise.all([redis.sessions.quit(), redis.queue.quit()])],
+]);
