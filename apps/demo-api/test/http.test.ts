@@ -234,4 +234,14 @@ describe("operations", () => {
       expect(logged).not.toContain(token.split(".")[1] as string);
     }
   });
+
+  it("shuts down cleanly on SIGTERM: requests finish, then the queue and Redis close, exit 0", async () => {
+    const inFlight = call(stack, "GET", "/sessions", { token: bob.token });
+    const code = await stack.api.stop("SIGTERM");
+    expect((await inFlight).status).toBe(200);
+    expect(code).toBe(0);
+    expect(stack.api.logs.map((line) => line.msg)).toEqual(
+      expect.arrayContaining(["shutting down", "shutdown complete"]),
+    );
+  });
 });
