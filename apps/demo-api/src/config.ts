@@ -29,6 +29,8 @@ export interface ApiConfig {
     maxSessionsPerUser?: number;
   };
   logLevel: LogLevel;
+  /** How long shutdown waits for requests in flight before cutting connections. */
+  shutdownTimeoutMs: number;
   production: boolean;
 }
 
@@ -57,6 +59,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
       maxSessionsPerUser: optionalInteger("MAX_SESSIONS_PER_USER", 1, 1_000),
     },
     logLevel: readLogLevel(env),
+    shutdownTimeoutMs: readInteger(env, "SHUTDOWN_TIMEOUT_MS", 10_000, 0, 600_000),
     production,
   };
 }

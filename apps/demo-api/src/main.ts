@@ -3,7 +3,7 @@
  * HTTP server (in-flight requests finish), queue, Redis.
  */
 import type { AddressInfo } from "node:net";
-import { closeOnSignals, connectRedis, createLogger, loadOrExit } from "@multisession/service-kit";
+import { closeOnSignals, connectRedis, createLogger, gracefulClose, loadOrExit } from "@multisession/service-kit";
 import { CLEANUP_QUEUE_NAME, SessionStore } from "@multisession/session-core";
 import { Queue } from "bullmq";
 import { loadConfig } from "./config.js";
@@ -30,12 +30,13 @@ const server = await createServer({
   demoPassword: config.demoPassword,
   secureCookies: config.secureCookies,
 });
+const closeHttp = gracefulClose(server);
 await server.listen({ port: config.httpPort, host: config.httpHost });
 const { port } = server.server.address() as AddressInfo;
 logger.info({ port, url: `http://127.0.0.1:${port}/` }, "api started");
 
 closeOnSignals(logger, [
-  ["http", () => server.close()],
+  ["http", () => closeHttp(config.shutdownTimeoutMs)],
   ["queue", () => queue.close()],
   ["redis", () => Promise.all([redis.sessions.quit(), redis.queue.quit()])],
 ]);

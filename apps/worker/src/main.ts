@@ -4,7 +4,14 @@
  * cleanup worker (in-flight jobs), queue, HTTP server, Redis.
  */
 import type { AddressInfo } from "node:net";
-import { closeOnSignals, connectRedis, createLogger, loadOrExit, redisAnswers } from "@multisession/service-kit";
+import {
+  closeOnSignals,
+  connectRedis,
+  createLogger,
+  gracefulClose,
+  loadOrExit,
+  redisAnswers,
+} from "@multisession/service-kit";
 import { CLEANUP_QUEUE_NAME, SessionStore } from "@multisession/session-core";
 import { Queue } from "bullmq";
 import { createCleanupWorker } from "./cleanup-worker.js";
@@ -60,6 +67,7 @@ const server = await createServer({
   },
 });
 
+const closeHttp = gracefulClose(server);
 const address = await server.listen({ port: config.httpPort, host: config.httpHost });
 cleanupWorker.start();
 sweeper.start();
@@ -78,6 +86,6 @@ closeOnSignals(logger, [
   ["sweeper", () => sweeper.stop(config.shutdownTimeoutMs)],
   ["cleanup worker", () => cleanupWorker.close(config.shutdownTimeoutMs)],
   ["queue", () => queue.close()],
-  ["http", () => server.close()],
+  ["http", () => closeHttp(config.shutdownTimeoutMs)],
   ["redis", () => Promise.all([redis.sessions.quit(), redis.queue.quit()])],
 ]);
