@@ -31,6 +31,19 @@ export function encodeBody(dataJson: string, device: Device): string {
   return `{"d":${dataJson},"v":${JSON.stringify(device)}}`;
 }
 
+/**
+ * A record exactly as the scripts store it, for seeding data outside a script
+ * (benchmarks, migrations). Times are ms since the epoch.
+ */
+export function encodeRecord(
+  times: { createdAt: number; lastSeenAt: number; expiresAt: number; absoluteExpiresAt: number },
+  data: JsonValue,
+  device: Device,
+): string {
+  const { createdAt, lastSeenAt, expiresAt, absoluteExpiresAt } = times;
+  return `1|${createdAt}|${lastSeenAt}|${expiresAt}|${absoluteExpiresAt}|${encodeBody(JSON.stringify(data), device)}`;
+}
+
 const HEADER = /^1\|(\d{1,15})\|(\d{1,15})\|(\d{1,15})\|(\d{1,15})\|/;
 
 /** Decodes a stored record; null when it is corrupt in any way. */

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { SessionNotFoundError, sessionKeyOf, userKey } from "../../src/index.js";
+import { encodeRecord, SessionNotFoundError, sessionKeyOf, userKey } from "../../src/index.js";
 import { openStore, type StoreContext } from "../support/store-context.js";
 
 let ctx: StoreContext;
@@ -64,5 +64,23 @@ describe("a corrupt record planted in Redis", () => {
     await ctx.redis.set(userKey(ctx.prefix, "wrongtype"), "string");
     await expect(ctx.store.list("wrongtype")).rejects.toMatchObject({ code: "ERR_SESSION_BACKEND" });
     await expect(ctx.store.get("wrongtype", "A".repeat(43))).rejects.toMatchObject({ code: "ERR_SESSION_BACKEND" });
+  });
+});
+
+describe("encodeRecord", () => {
+  it("writes records the store reads back", async () => {
+    const secret = "S".repeat(43);
+    const now = Date.now();
+    const value = encodeRecord(
+      { createdAt: now, lastSeenAt: now, expiresAt: now + 60_000, absoluteExpiresAt: now + 120_000 },
+      { seeded: true },
+      { name: "seeded device" },
+    );
+    await ctx.redis.hset(userKey(ctx.prefix, "seeded"), sessionKeyOf(secret), value);
+    await expect(ctx.store.get("seeded", secret)).resolves.toMatchObject({
+      data: { seeded: true },
+      device: { name: "seeded device" },
+      createdAt: now,
+    });
   });
 });
