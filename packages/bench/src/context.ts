@@ -1,0 +1,70 @@
+/**
+ * The clients every suite shares, on the bench's private redis-server. Every
+ * system gets one connection: ioredis (auto-pipelined) for session-core and
+ * the raw baselines, node-redis (its only supported client) for connect-redis.
+ */
+import { CLEANUP_QUEUE_NAME, SessionStore, type SessionStoreOptions } from "@multisession/session-core";
+import { Queue } from "bullmq";
+import { RedisStore } from "connect-redis";
+import { Redis } from "ioredis";
+import { createClient, type RedisClientType } from "redis";
+import type { Sizes } from "./modes.js";
+import type { Progress } from "./progress.js";
+
+export interface BenchContext {
+  url: string;
+  sizes: Sizes;
+  progress: Progress;
+  /** Session data connection (auto-pipelined), as an API server would have. */
+  redis: Redis;
+  /** BullMQ connection (no auto-pipelining, maxRetriesPerRequest: null). */
+  queueConnection: Redis;
+  queue: Queue;
+  nodeRedis: RedisClientType;
+  connectRedis: RedisStore;
+  store(options?: Partial<SessionStoreOptions>): SessionStore;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openContext(url: string, sizes: Sizes, progress: Progress): Promise<BenchContext> {
+  const redis = new Redis(url, { enableAutoPipelining: true });
+  const queueConnection = new Redis(url, { maxRetriesPerRequest: null });
+  const queue = new Queue(CLEANUP_QUEUE_NAME, { connection: queueConnection });
+  const nodeRedis = createClient({ url }) as RedisClientType;
+  await nodeRedis.connect();
+  const connectRedis = new RedisStore({ client: nodeRedis, prefix: "sess:" });
+  return {
+    url,
+    sizes,
+    progress,
+    redis,
+    queueConnection,
+    queue,
+    nodeRedis,
+    connectRedis,
+    store: (options = {}) => new SessionStore({ redis, queue, ...options }),
+    flush: async () => {
+      await redis.flushall();
+    },
+    async close() {
+      await queue.close();
+      await Promise.all([redis.quit(), queueConnection.quit(), nodeRedis.quit()]);
+    },
+  };
+}
+
+/** Runs `make(i)` for i in [0, count) with `concurrency` in flight. */
+export async function seed(count: number, make: (i: number) => Promise<unknown>, concurrency = 256): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (next < count) await make(next++);
+    }),
+  );
+}
+
+export async function usedMemory(redis: Redis): Promise<number> {
+  const info = await redis.info("memory");
+  return Number(/used_memory:(\d+)/.exec(info)?.[1]);
+}

@@ -1,0 +1,60 @@
+/**
+ * `get` latency (p50, p99) at full concurrency, without a sweep and while
+ * the worker's sweep runs in another process on a large set of dangling users.
+ */
+import type { BenchContext } from "../context.js";
+import type { Figure } from "../figures.js";
+import { closedLoop, percentile } from "../harness.js";
+import { seedReadFixture } from "./reads.js";
+import { seedDangling, startSweepChild } from "./sweeper.js";
+
+export async function latencySuite(ctx: BenchContext): Promise<Figure[]> {
+  const { sizes, progress } = ctx;
+  await ctx.flush();
+  const { sessions } = await seedReadFixture(ctx, sizes.readUsers);
+  await seedDangling(ctx, sizes.sweepUsers, "lat");
+  const store = ctx.store();
+  const measure = async () => {
+    const result = await closedLoop(
+      (i) => {
+        const s = sessions[(i * 7919) % sessions.length] as (typeof sessions)[number];
+        return store.get(s.userId, s.sessionId);
+      },
+      { concurrency: sizes.concurrency, durationMs: sizes.measureMs, latencies: true },
+    );
+    const sorted = (result.latenciesMs as Float64Array).sort();
+    return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+  };
+  await measure(); // warm-up (renewal writes of first reads)
+  const quiet = await measure();
+  progress.step(`latency: without sweep p50 ${quiet.p50.toFixed(2)} ms, p99 ${quiet.p99.toFixed(2)} ms`);
+  const sweep = startSweepChild(ctx.url);
+  await sweep.started;
+  const busy = await measure();
+  const sweepResult = await sweep.result;
+  progress.step(`latency: during sweep p50 ${busy.p50.toFixed(2)} ms, p99 ${busy.p99.toFixed(2)} ms`);
+  const stillSweeping = sweepResult.durationMs >= sizes.measureMs;
+  return [
+    {
+      figure: "`get` p50 latency during a sweep",
+      ours: busy.p50,
+      baseline: quiet.p50,
+      baselineName: "the same without a sweep",
+      unit: "ms",
+      ratio: busy.p50 / quiet.p50,
+      target: "reported",
+      pass: null,
+    },
+    {
+      figure: "`get` p99 latency during a sweep",
+      ours: busy.p99,
+      baseline: quiet.p99,
+      baselineName: "the same without a sweep",
+      unit: "ms",
+      ratio: busy.p99 / quiet.p99,
+      target: "≤ 2×",
+      pass: busy.p99 / quiet.p99 <= 2,
+      note: stillSweeping ? undefined : "the sweep ended before the measurement did",
+    },
+  ];
+}

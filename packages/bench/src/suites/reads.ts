@@ -1,0 +1,72 @@
+/**
+ * Reads of a live session: session-core's `get` and `authenticate` against a
+ * raw ioredis HGET + JSON.parse of the same record and connect-redis's `get`,
+ * interleaved in one comparison. Users have 2 sessions each.
+ */
+import { type BenchContext, seed } from "../context.js";
+import { type Figure, throughputFigure } from "../figures.js";
+import { compare } from "../harness.js";
+import { DATA, DEVICE, SESSION_JSON, SESSION_OBJECT } from "../payload.js";
+
+export interface ReadFixture {
+  sessions: { userId: string; sessionId: string; token: string }[];
+}
+
+/** Seeds `users` users with 2 sessions each in session-core; also used by the latency suite. */
+export async function seedReadFixture(ctx: BenchContext, users: number): Promise<ReadFixture> {
+  const store = ctx.store();
+  const sessions: ReadFixture["sessions"] = new Array(users * 2);
+  await seed(users * 2, async (i) => {
+    const userId = `reader-${i >> 1}`;
+    const { sessionId, token } = await store.create(userId, { data: DATA, device: DEVICE });
+    sessions[i] = { userId, sessionId, token };
+  });
+  return { sessions };
+}
+
+export async function readSuite(ctx: BenchContext): Promise<Figure[]> {
+  const { sizes, progress } = ctx;
+  await ctx.flush();
+  progress.step(`reads: seeding ${sizes.readUsers.toLocaleString("en")} users × 2 sessions in each system`);
+  const { sessions } = await seedReadFixture(ctx, sizes.readUsers);
+  const count = sessions.length;
+  const rawKey = (i: number) => `raw:{reader-${i >> 1}}`;
+  const rawField = (i: number) => `s${i}`;
+  await seed(count, (i) => ctx.redis.hset(rawKey(i), rawField(i), SESSION_JSON));
+  await seed(count, (i) => ctx.connectRedis.set(`s${i}`, { ...SESSION_OBJECT } as never));
+
+  const store = ctx.store();
+  const pick = (i: number) => (i * 7919) % count;
+  const results = await compare(
+    "reads",
+    [
+      {
+        name: "raw HGET+parse",
+        op: async (i) => JSON.parse((await ctx.redis.hget(rawKey(pick(i)), rawField(pick(i)))) as string),
+      },
+      {
+        name: "session-core get",
+        op: (i) => {
+          const s = sessions[pick(i)] as ReadFixture["sessions"][number];
+          return store.get(s.userId, s.sessionId);
+        },
+      },
+      {
+        name: "session-core authenticate",
+        op: (i) => store.authenticate((sessions[pick(i)] as ReadFixture["sessions"][number]).token),
+      },
+      { name: "connect-redis get", op: (i) => ctx.connectRedis.get(`s${pick(i)}`) },
+    ],
+    sizes,
+    progress,
+  );
+  const raw = results["raw HGET+parse"]?.median as number;
+  const get = results["session-core get"]?.median as number;
+  const auth = results["session-core authenticate"]?.median as number;
+  const connect = results["connect-redis get"]?.median as number;
+  return [
+    throughputFigure("`get` (live session)", get, "raw ioredis HGET + JSON.parse", raw, 0.8),
+    throughputFigure("`get` vs connect-redis", get, "connect-redis `get`", connect, 1.3),
+    throughputFigure("`authenticate`", auth, "raw ioredis HGET + JSON.parse", raw, 0.75),
+  ];
+}

@@ -1,0 +1,160 @@
+/**
+ * The sweeper on dangling users (1 to 3 expired sessions each; half of them
+ * also hold one live session), cleaned one by one by the worker's sweep in a
+ * process of its own; against pipelined raw DEL + ZREM of the same users.
+ * Also: the sweep process's peak RSS at a quarter and at the full size.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { activityKey, encodeRecord, userKey } from "@multisession/session-core";
+import type { BenchContext } from "../context.js";
+import type { Figure } from "../figures.js";
+import { DATA, DEVICE } from "../payload.js";
+
+// Always the built file, whether this module runs from src/ (tests) or dist/.
+const CHILD = fileURLToPath(new URL("../../dist/sweep-child.js", import.meta.url));
+export const SWEEP_BATCH = 1_000;
+
+export interface SweepResult {
+  durationMs: number;
+  usersScanned: number;
+  sessionsDeleted: number;
+  hashesDeleted: number;
+  peakRssMb: number;
+  baseRssMb: number;
+}
+
+/** Seeds `users` dangling users as described above; returns how long seeding took. */
+export async function seedDangling(ctx: BenchContext, users: number, tag: string): Promise<void> {
+  const now = Date.now();
+  const expired = encodeRecord(
+    {
+      createdAt: now - 7_200_000,
+      lastSeenAt: now - 3_600_000,
+      expiresAt: now - 60_000,
+      absoluteExpiresAt: now + 86_400_000,
+    },
+    DATA,
+    DEVICE,
+  );
+  const live = encodeRecord(
+    { createdAt: now, lastSeenAt: now, expiresAt: now + 86_400_000, absoluteExpiresAt: now + 86_400_000 },
+    DATA,
+    DEVICE,
+  );
+  for (let start = 0; start < users; start += 1_000) {
+    const pipeline = ctx.redis.pipeline();
+    for (let i = start; i < Math.min(users, start + 1_000); i++) {
+      const userId = `${tag}-${i}`;
+      const key = userKey("", userId);
+      const fields: string[] = [];
+      for (let n = 0; n <= i % 3; n++) fields.push(`${i.toString(36)}e${n}`.padEnd(43, "A"), expired);
+      if (i % 2 === 0) fields.push(`${i.toString(36)}l`.padEnd(43, "A"), live);
+      pipeline.hset(key, ...fields);
+      pipeline.pexpireat(key, now + 86_400_000 + 600_000);
+      pipeline.zadd(activityKey(""), now - 60_000, userId);
+    }
+    await pipeline.exec();
+  }
+}
+
+export function startSweepChild(url: string): {
+  started: Promise<void>;
+  result: Promise<SweepResult>;
+  child: ChildProcess;
+} {
+  const child = spawn(process.execPath, [CHILD, url, String(SWEEP_BATCH)], { stdio: ["ignore", "pipe", "inherit"] });
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  let onStarted: () => void = () => {};
+  const started = new Promise<void>((resolve) => (onStarted = resolve));
+  const result = new Promise<SweepResult>((resolve, reject) => {
+    lines.on("line", (line) => {
+      const message = JSON.parse(line);
+      if (message.started) onStarted();
+      else resolve(message as SweepResult);
+    });
+    child.on("exit", (code) => {
+      if (code !== 0) reject(new Error(`sweep child exited with ${code}`));
+    });
+  });
+  return { started, result, child };
+}
+
+async function rawDelete(ctx: BenchContext, users: number, tag: string): Promise<number> {
+  const started = performance.now();
+  for (let start = 0; start < users; start += 1_000) {
+    const pipeline = ctx.redis.pipeline();
+    const members: string[] = [];
+    for (let i = start; i < Math.min(users, start + 1_000); i++) {
+      pipeline.del(userKey("", `${tag}-${i}`));
+      members.push(`${tag}-${i}`);
+    }
+    pipeline.zrem(activityKey(""), ...members);
+    await pipeline.exec();
+  }
+  return performance.now() - started;
+}
+
+export async function sweeperSuite(ctx: BenchContext): Promise<Figure[]> {
+  const { sizes, progress } = ctx;
+  const users = sizes.sweepUsers;
+  const oursMs: number[] = [];
+  const rawMs: number[] = [];
+  let last: SweepResult | undefined;
+  const rounds = Math.min(sizes.rounds, 2);
+  for (let round = 0; round < rounds; round++) {
+    for (const contender of round % 2 ? ["raw", "ours"] : ["ours", "raw"]) {
+      await ctx.flush();
+      progress.step(`sweeper: seeding ${users.toLocaleString("en")} dangling users`);
+      await seedDangling(ctx, users, `d${round}`);
+      if (contender === "ours") {
+        const run = startSweepChild(ctx.url);
+        last = await run.result;
+        if (last.usersScanned !== users) throw new Error(`sweep scanned ${last.usersScanned} of ${users} users`);
+        oursMs.push(last.durationMs);
+      } else {
+        rawMs.push(await rawDelete(ctx, users, `d${round}`));
+      }
+      progress.step(`sweeper round ${round + 1}/${rounds}: ${contender} done`);
+    }
+  }
+  const ours = Math.min(...oursMs);
+  const raw = Math.min(...rawMs);
+  const usersPerSec = (ms: number) => users / (ms / 1000);
+  const ratio = usersPerSec(ours) / usersPerSec(raw);
+
+  // Peak RSS at a quarter of the users, to see that it does not grow with them.
+  await ctx.flush();
+  await seedDangling(ctx, Math.max(1, Math.floor(users / 4)), "q");
+  const quarter = await startSweepChild(ctx.url).result;
+  const full = last as SweepResult;
+  progress.step(
+    `sweeper: peak RSS ${full.peakRssMb.toFixed(0)} MB at ${users} users, ${quarter.peakRssMb.toFixed(0)} MB at a quarter`,
+  );
+  const growth = full.peakRssMb - quarter.peakRssMb;
+
+  return [
+    {
+      figure: `sweeper: ${users.toLocaleString("en")} dangling users, one by one`,
+      ours: usersPerSec(ours),
+      baseline: usersPerSec(raw),
+      baselineName: "pipelined raw DEL + ZREM",
+      unit: "users/s",
+      ratio,
+      target: "≥ 0.7× and under 30 s for 1M",
+      pass: ratio >= 0.7 && (ours / 1000) * (1_000_000 / users) < 30,
+      note: `${(ours / 1000).toFixed(1)} s for ${users.toLocaleString("en")} users (${full.sessionsDeleted.toLocaleString("en")} sessions, ${full.hashesDeleted.toLocaleString("en")} hashes deleted)`,
+    },
+    {
+      figure: "sweeper process peak RSS",
+      ours: full.peakRssMb,
+      baseline: quarter.peakRssMb,
+      baselineName: `the same sweep of a quarter of the users`,
+      unit: "MB",
+      ratio: full.peakRssMb / quarter.peakRssMb,
+      target: "flat (within 25 MB)",
+      pass: growth < 25,
+    },
+  ];
+}
