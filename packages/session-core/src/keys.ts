@@ -7,10 +7,12 @@
  * (two such strings could encode to the same UTF-8 bytes).
  *
  * Inside the hash, session fields are 43 base64url characters; the one other
- * field, `#info`, holds the user info all of the user's sessions share (only
- * the Lua scripts name it: see scripts/includes/record.lua).
+ * field, `#info`, holds the user info all of the user's sessions share.
  */
 import { InvalidInputError } from "./errors.js";
+
+/** The user info field; scripts/includes/record.lua names it too (INFO_FIELD). */
+export const USER_INFO_FIELD = "#info";
 
 export const MAX_USER_ID_LENGTH = 256;
 

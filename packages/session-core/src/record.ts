@@ -44,8 +44,6 @@ export function encodeRecord(
   return `1|${createdAt}|${lastSeenAt}|${expiresAt}|${absoluteExpiresAt}|${encodeBody(JSON.stringify(data), device)}`;
 }
 
-const HEADER = /^1\|(\d{1,15})\|(\d{1,15})\|(\d{1,15})\|(\d{1,15})\|/;
-
 /** Decodes a stored record; null when it is corrupt in any way. */
 export function decodeRecord(
   sessionKey: string,
@@ -53,11 +51,25 @@ export function decodeRecord(
   value: string,
   userInfo: JsonValue | null,
 ): Session | null {
-  const header = HEADER.exec(value);
-  if (!header) return null;
+  // The header, field by field with indexOf: this runs on every read.
+  if (value.charCodeAt(0) !== 49 /* "1" */ || value.charCodeAt(1) !== 124 /* "|" */) return null;
+  const times: number[] = [];
+  let start = 2;
+  for (let n = 0; n < 4; n++) {
+    const end = value.indexOf("|", start);
+    if (end <= start || end - start > 15) return null;
+    let time = 0;
+    for (let i = start; i < end; i++) {
+      const digit = value.charCodeAt(i) - 48;
+      if (digit < 0 || digit > 9) return null;
+      time = time * 10 + digit;
+    }
+    times.push(time);
+    start = end + 1;
+  }
   let body: unknown;
   try {
-    body = JSON.parse(value.slice(header[0].length));
+    body = JSON.parse(value.slice(start));
   } catch {
     return null;
   }
@@ -70,9 +82,9 @@ export function decodeRecord(
     data: d,
     userInfo,
     device: (v as Device | undefined) ?? {},
-    createdAt: Number(header[1]),
-    lastSeenAt: Number(header[2]),
-    expiresAt: Number(header[3]),
+    createdAt: times[0] as number,
+    lastSeenAt: times[1] as number,
+    expiresAt: times[2] as number,
   };
 }
 

@@ -38,10 +38,11 @@ import {
   SessionLimitError,
   SessionNotFoundError,
 } from "./errors.js";
-import { activityKey, assertUserId, userKey } from "./keys.js";
+import { activityKey, assertUserId, USER_INFO_FIELD, userKey } from "./keys.js";
 import { type ResolvedOptions, resolveOptions, type SessionStoreOptions } from "./options.js";
 import { type Device, type JsonValue, toDevice, toJson } from "./payload.js";
 import { decodeRecord, decodeUserInfo, encodeBody, type Session } from "./record.js";
+import { RedisClock } from "./redis-clock.js";
 import { registerScripts, SCRIPT_STATUS, type ScriptName, type ScriptRunner } from "./scripts/index.js";
 import { assertHandle, assertSecret, decodeToken, encodeToken, handleOf, newSecret, sessionKeyOf } from "./token.js";
 
@@ -78,12 +79,18 @@ export class SessionStore {
   readonly #redis: Redis | Cluster;
   readonly #run: ScriptRunner;
   readonly #activityKey: string;
+  /** The read script's fixed arguments, as strings once rather than numbers on every read. */
+  readonly #readArgs: [idle: string, touchInterval: string, grace: string];
+  readonly #clock: RedisClock;
 
   constructor(options: SessionStoreOptions) {
     this.#options = resolveOptions(options);
     this.#redis = this.#options.redis;
     this.#run = registerScripts(this.#redis);
     this.#activityKey = activityKey(this.#options.prefix);
+    const { idleTimeoutMs, touchIntervalMs, keyGraceMs } = this.#options;
+    this.#readArgs = [String(idleTimeoutMs), String(touchIntervalMs), String(keyGraceMs)];
+    this.#clock = new RedisClock(this.#redis);
   }
 
   /** The options in force, defaults filled in (without the clients and logger). */
@@ -244,7 +251,7 @@ export class SessionStore {
       throw new InvalidInputError("limit", `must be an integer from 1 to 100000 (received ${limit})`);
     }
     try {
-      return ((await this.#run("claimDueUsers", [this.#activityKey], [limit])) as unknown[]).map(String);
+      return ((await this.#run("claimDueUsers", this.#activityKey, limit)) as unknown[]).map(String);
     } catch (error) {
       throw new SessionBackendError("claimDueUsers", error);
     }
@@ -252,23 +259,59 @@ export class SessionStore {
 
   // --- helpers ---
 
+  /**
+   * The hot path of get, authenticate and touch. A session that is clearly
+   * live and not due for renewal (judged against Redis's clock, with its
+   * uncertainty) is served from one HMGET, so a read stays a read. Everything
+   * else (near or past expiry, renewal due, corrupt, no recent clock) goes to
+   * the read script, which decides with Redis TIME.
+   */
   async #read(operation: string, userId: string, sessionKey: string): Promise<Session> {
-    const o = this.#options;
-    const reply = await this.#call(operation, "readSession", userId, [
-      sessionKey,
-      o.idleTimeoutMs,
-      o.touchIntervalMs,
-      o.keyGraceMs,
-    ]);
-    if (reply[0] === SCRIPT_STATUS.CORRUPT) {
-      o.logger.warn({ userId, handle: handleOf(sessionKey) }, "corrupt session record deleted");
+    const key = userKey(this.#options.prefix, userId);
+    if (this.#clock.now()) {
+      let values: (string | null)[];
+      try {
+        values = await this.#redis.hmget(key, sessionKey, USER_INFO_FIELD);
+      } catch (error) {
+        throw new SessionBackendError(operation, error);
+      }
+      if (values[0] == null) throw new SessionNotFoundError();
+      const session = decodeRecord(sessionKey, userId, values[0], decodeUserInfo(values[1]));
+      // Judged at the answer, not the request: Redis read the record no later than now.
+      const clock = this.#clock.now();
+      if (
+        clock &&
+        session &&
+        session.expiresAt > clock.nowMs + clock.uncertaintyMs &&
+        clock.nowMs + clock.uncertaintyMs - session.lastSeenAt < this.#options.touchIntervalMs
+      ) {
+        return session;
+      }
+    }
+    return this.#readByScript(operation, key, userId, sessionKey);
+  }
+
+  async #readByScript(operation: string, key: string, userId: string, sessionKey: string): Promise<Session> {
+    const [idle, touchInterval, grace] = this.#readArgs;
+    let reply: unknown;
+    try {
+      reply = await this.#run("readSession", key, sessionKey, idle, touchInterval, grace);
+    } catch (error) {
+      throw new SessionBackendError(operation, error);
+    }
+    if (!Array.isArray(reply)) throw this.#unexpected(operation, reply);
+    if (reply[0] === SCRIPT_STATUS.OK) {
+      const session = decodeRecord(sessionKey, userId, reply[1] as string, decodeUserInfo(reply[2] as string | null));
+      if (session) return session;
+      await this.#dropCorrupt(userId, sessionKey);
       throw new SessionNotFoundError();
     }
-    await this.#throwIfNotLive(userId, sessionKey, reply, operation);
-    const session = decodeRecord(sessionKey, userId, String(reply[1]), decodeUserInfo(reply[2] as string | null));
-    if (session) return session;
-    await this.#dropCorrupt(userId, sessionKey);
-    throw new SessionNotFoundError();
+    if (reply[0] === SCRIPT_STATUS.CORRUPT) {
+      this.#options.logger.warn({ userId, handle: handleOf(sessionKey) }, "corrupt session record deleted");
+      throw new SessionNotFoundError();
+    }
+    await this.#throwIfNotLive(userId, sessionKey, reply as Reply, operation);
+    throw this.#unexpected(operation, reply);
   }
 
   /** Maps a not-found or expired script status to its error; an expired one also enqueues the deletion. */
@@ -329,7 +372,7 @@ export class SessionStore {
     args: (string | number)[],
   ): Promise<unknown> {
     try {
-      return await this.#run(script, [userKey(this.#options.prefix, userId)], args);
+      return await this.#run(script, userKey(this.#options.prefix, userId), ...args);
     } catch (error) {
       throw error instanceof SessionError ? error : new SessionBackendError(operation, error);
     }

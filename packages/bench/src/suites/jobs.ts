@@ -101,7 +101,7 @@ interface ExpiredSession {
 function expiredSessions(round: number, n: number): ExpiredSession[] {
   return Array.from({ length: n }, (_, i) => {
     const secret = `${round}x${i}`.padEnd(43, "S");
-    return { userId: `exp-${round}-${i}`, secret, sessionKey: "" };
+    return { userId: `exp-${round}-${i}`, secret, sessionKey: sessionKeyOf(secret) };
   });
 }
 
@@ -121,7 +121,6 @@ async function seedExpired(ctx: BenchContext, sessions: ExpiredSession[]): Promi
   for (let start = 0; start < sessions.length; start += 1_000) {
     const pipeline = ctx.redis.pipeline();
     for (const session of sessions.slice(start, start + 1_000)) {
-      session.sessionKey = sessionKeyOf(session.secret);
       const key = userKey("", session.userId);
       pipeline.hset(key, session.sessionKey, record);
       pipeline.pexpire(key, 3_600_000);

@@ -65,19 +65,18 @@ export function loadScripts(): Record<ScriptName, LoadedScript> {
   return scripts;
 }
 
-export type ScriptRunner = (name: ScriptName, keys: string[], args: (string | number)[]) => Promise<unknown>;
+export type ScriptRunner = (name: ScriptName, ...keysThenArgs: (string | number)[]) => Promise<unknown>;
 
-/** Defines every script on `redis` (once per client) and returns a function that runs them. */
+/** Defines every script on `redis` (once per client) and returns a function that runs them by name. */
 export function registerScripts(redis: Redis | Cluster): ScriptRunner {
   const scripts = loadScripts();
   const client = redis as unknown as Record<string, (...args: (string | number)[]) => Promise<unknown>>;
-  for (const script of Object.values(scripts)) {
+  const commands = {} as Record<ScriptName, (...args: (string | number)[]) => Promise<unknown>>;
+  for (const [name, script] of Object.entries(scripts) as [ScriptName, LoadedScript][]) {
     if (typeof client[script.command] !== "function") {
       redis.defineCommand(script.command, { numberOfKeys: script.numberOfKeys, lua: script.lua });
     }
+    commands[name] = (client[script.command] as (...args: (string | number)[]) => Promise<unknown>).bind(redis);
   }
-  return (name, keys, args) => {
-    const { command } = scripts[name];
-    return (client[command] as (...a: (string | number)[]) => Promise<unknown>).call(redis, ...keys, ...args);
-  };
+  return (name, ...keysThenArgs) => commands[name](...keysThenArgs);
 }
