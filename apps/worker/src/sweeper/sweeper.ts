@@ -11,6 +11,9 @@ import type { Logger } from "pino";
 import type { Metrics, SweepSummary } from "../metrics.js";
 import type { SweepLease } from "./lease.js";
 
+/** Users being cleaned at once within a batch. */
+export const SWEEP_IN_FLIGHT = 128;
+
 export interface SweeperOptions {
   store: SessionStore;
   lease: SweepLease;
@@ -53,14 +56,25 @@ export function createSweeper(options: SweeperOptions): Sweeper {
       if (!keepGoing()) break;
       const users = await store.claimDueUsers(batchSize);
       if (users.length === 0) break;
-      // Each user is cleaned by its own atomic script; a batch's scripts are in flight together.
-      const results = await Promise.allSettled(users.map((userId) => store.cleanUser(userId)));
-      for (const result of results) {
-        if (result.status === "rejected") throw result.reason;
-        summary.usersScanned++;
-        summary.sessionsDeleted += result.value.deletedSessions;
-        if (result.value.deletedHash) summary.hashesDeleted++;
-      }
+      // Each user is cleaned by its own atomic script, at most SWEEP_IN_FLIGHT at a time, so that
+      // a sweep never queues thousands of scripts ahead of the API servers' reads.
+      let failure: unknown;
+      let next = 0;
+      const lane = async () => {
+        while (next < users.length && failure === undefined) {
+          const userId = users[next++] as string;
+          try {
+            const result = await store.cleanUser(userId);
+            summary.usersScanned++;
+            summary.sessionsDeleted += result.deletedSessions;
+            if (result.deletedHash) summary.hashesDeleted++;
+          } catch (error) {
+            failure ??= error;
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(SWEEP_IN_FLIGHT, users.length) }, lane));
+      if (failure !== undefined) throw failure;
       logger.debug({ batch: users.length, usersScanned: summary.usersScanned }, "sweep progress");
     }
     summary.durationMs = Math.round(performance.now() - startedAt);
