@@ -36,8 +36,8 @@ export const SIZES: Record<Mode, Sizes> = {
   },
   quick: {
     rounds: 3,
-    measureMs: 1_000,
-    warmupMs: 200,
+    measureMs: 800,
+    warmupMs: 150,
     concurrency: 256,
     readUsers: 20_000,
     listUsers: 2_000,

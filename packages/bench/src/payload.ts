@@ -2,7 +2,7 @@
  * The one session every system stores: a device (name, platform, user agent,
  * ip) and a few data fields, about 300 bytes of JSON.
  */
-import type { Device, JsonValue } from "@multisession/session-core";
+import { type Device, encodeRecord, type JsonValue } from "@multisession/session-core";
 
 export const DEVICE: Device = {
   name: "Pixel 9 Pro",
@@ -24,3 +24,17 @@ export const SESSION_OBJECT = { device: DEVICE, data: DATA };
 export const SESSION_JSON = JSON.stringify(SESSION_OBJECT);
 
 export const USER_INFO = { displayName: "Ada Lovelace", plan: "pro" };
+
+/** The payload as session-core stores it, created two hours ago, expiring `expiresInMs` from `now` (negative: expired). */
+export function storedRecord(now: number, expiresInMs: number): string {
+  return encodeRecord(
+    {
+      createdAt: now - 7_200_000,
+      lastSeenAt: now - 3_600_000,
+      expiresAt: now + expiresInMs,
+      absoluteExpiresAt: now + Math.max(expiresInMs, 86_400_000),
+    },
+    DATA,
+    DEVICE,
+  );
+}

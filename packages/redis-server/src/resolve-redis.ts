@@ -39,7 +39,12 @@ export async function resolveRedis(options: ResolveRedisOptions): Promise<Resolv
   }
 
   try {
-    const server = await startRedisServer({ dir: join(options.dataDir, "redis"), env });
+    // As production runs it (docker-compose.yml): users' hashes of ~350-byte records stay compact.
+    const server = await startRedisServer({
+      dir: join(options.dataDir, "redis"),
+      env,
+      args: ["--hash-max-listpack-value", "1024"],
+    });
     return { url: server.url, source: "private", stop: () => server.stop() };
   } catch (error) {
     throw new NoRedisError(

@@ -10,7 +10,6 @@ import {
   DELETE_EXPIRED_SESSION_JOB,
   DELETE_EXPIRED_SESSION_JOB_OPTIONS,
   deduplicationIdOf,
-  encodeRecord,
   sessionKeyOf,
   userKey,
 } from "@multisession/session-core";
@@ -22,7 +21,7 @@ import { pino } from "pino";
 import { type BenchContext, seed } from "../context.js";
 import { type Figure, throughputFigure } from "../figures.js";
 import { median } from "../harness.js";
-import { DATA, DEVICE } from "../payload.js";
+import { storedRecord } from "../payload.js";
 
 const CONCURRENCY = 50;
 
@@ -108,16 +107,7 @@ function expiredSessions(round: number, n: number): ExpiredSession[] {
 /** Writes expired records directly (their expiry is in the past), with a live user info so hashes stay. */
 async function seedExpired(ctx: BenchContext, sessions: ExpiredSession[]): Promise<void> {
   const now = Date.now();
-  const record = encodeRecord(
-    {
-      createdAt: now - 7_200_000,
-      lastSeenAt: now - 3_600_000,
-      expiresAt: now - 1_000,
-      absoluteExpiresAt: now + 3_600_000,
-    },
-    DATA,
-    DEVICE,
-  );
+  const record = storedRecord(now, -1_000);
   for (let start = 0; start < sessions.length; start += 1_000) {
     const pipeline = ctx.redis.pipeline();
     for (const session of sessions.slice(start, start + 1_000)) {

@@ -7,10 +7,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { activityKey, encodeRecord, userKey } from "@multisession/session-core";
+import { activityKey, userKey } from "@multisession/session-core";
 import type { BenchContext } from "../context.js";
 import type { Figure } from "../figures.js";
-import { DATA, DEVICE } from "../payload.js";
+import { storedRecord } from "../payload.js";
 
 // Always the built file, whether this module runs from src/ (tests) or dist/.
 const CHILD = fileURLToPath(new URL("../../dist/sweep-child.js", import.meta.url));
@@ -25,24 +25,11 @@ export interface SweepResult {
   baseRssMb: number;
 }
 
-/** Seeds `users` dangling users as described above; returns how long seeding took. */
+/** Seeds `users` dangling users as described above. */
 export async function seedDangling(ctx: BenchContext, users: number, tag: string): Promise<void> {
   const now = Date.now();
-  const expired = encodeRecord(
-    {
-      createdAt: now - 7_200_000,
-      lastSeenAt: now - 3_600_000,
-      expiresAt: now - 60_000,
-      absoluteExpiresAt: now + 86_400_000,
-    },
-    DATA,
-    DEVICE,
-  );
-  const live = encodeRecord(
-    { createdAt: now, lastSeenAt: now, expiresAt: now + 86_400_000, absoluteExpiresAt: now + 86_400_000 },
-    DATA,
-    DEVICE,
-  );
+  const expired = storedRecord(now, -60_000);
+  const live = storedRecord(now, 86_400_000);
   for (let start = 0; start < users; start += 1_000) {
     const pipeline = ctx.redis.pipeline();
     for (let i = start; i < Math.min(users, start + 1_000); i++) {

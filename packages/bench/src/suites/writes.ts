@@ -6,7 +6,7 @@
 import { type BenchContext, seed } from "../context.js";
 import { type Figure, throughputFigure } from "../figures.js";
 import { compare } from "../harness.js";
-import { DATA, DEVICE, SESSION_OBJECT, USER_INFO } from "../payload.js";
+import { DATA, DEVICE, SESSION_JSON, SESSION_OBJECT, USER_INFO } from "../payload.js";
 
 const DAY = 86_400_000;
 
@@ -22,6 +22,7 @@ export async function writeSuite(ctx: BenchContext): Promise<Figure[]> {
   const created = await run("create", [
     { name: "connect-redis set", op: (i, r) => ctx.connectRedis.set(`new-${r}-${i}`, { ...SESSION_OBJECT } as never) },
     { name: "session-core create", op: (i, r) => store.create(`new-${r}-${i}`, { data: DATA, device: DEVICE }) },
+    { name: "raw ioredis SET", op: (i, r) => ctx.redis.set(`plainnew-${r}-${i}`, SESSION_JSON, "EX", 86_400) },
   ]);
   figures.push(
     throughputFigure(
@@ -32,6 +33,17 @@ export async function writeSuite(ctx: BenchContext): Promise<Figure[]> {
       0.9,
     ),
   );
+  figures.push({
+    ...throughputFigure(
+      "`create` vs the ioredis floor",
+      created["session-core create"]?.median as number,
+      "raw ioredis SET EX of the payload",
+      created["raw ioredis SET"]?.median as number,
+      0,
+    ),
+    target: "reported",
+    pass: null,
+  });
   await ctx.flush();
 
   // A pool of users with 5 devices each, in both layouts, for touch, list and setUserInfo.
