@@ -54,11 +54,11 @@ describe("maxSessionsPerUser", () => {
   });
 
   it("expired sessions do not count towards the limit", async () => {
-    ctx = await openStore({ maxSessionsPerUser: 2, onLimit: "reject", idleTimeoutMs: 200, touchIntervalMs: 0 });
+    ctx = await openStore({ maxSessionsPerUser: 2, onLimit: "reject", idleTimeoutMs: 1_000, touchIntervalMs: 0 });
     await ctx.store.create("stale");
     await ctx.store.create("stale");
     await expect(ctx.store.create("stale")).rejects.toBeInstanceOf(SessionLimitError);
-    await sleep(250);
+    await sleep(1_100);
     await expect(ctx.store.create("stale")).resolves.toBeTruthy();
     expect(await ctx.redis.hlen(`${ctx.prefix}usersession:{stale}`)).toBe(1);
   });
