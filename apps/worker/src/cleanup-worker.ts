@@ -38,6 +38,8 @@ export interface CleanupWorker {
 
 export function createCleanupWorker(options: CleanupWorkerOptions): CleanupWorker {
   const { store, logger, metrics } = options;
+  // Checked once: the completed handler runs for every job.
+  const debug = logger.isLevelEnabled("debug");
 
   const worker = new Worker<DeleteExpiredSessionJobData>(
     CLEANUP_QUEUE_NAME,
@@ -56,7 +58,7 @@ export function createCleanupWorker(options: CleanupWorkerOptions): CleanupWorke
 
   worker.on("completed", (job, result: { deletedSession: boolean; deletedHash: boolean }) => {
     metrics.jobCompleted(result.deletedSession);
-    logger.debug({ jobId: job.id, userId: job.data.userId, ...result }, "deletion job done");
+    if (debug) logger.debug({ jobId: job.id, userId: job.data.userId, ...result }, "deletion job done");
   });
   worker.on("failed", (job, error) => {
     metrics.jobFailed();

@@ -41,7 +41,7 @@ export const SIZES: Record<Mode, Sizes> = {
     concurrency: 256,
     readUsers: 20_000,
     listUsers: 2_000,
-    removals: 5_000,
+    removals: 10_000,
     expiredJobs: 20_000,
     sweepUsers: 100_000,
     memoryUsers: 20_000,

@@ -10,7 +10,13 @@ local key = KEYS[1]
 
 --- @include "record"
 
+-- Only the values are needed to count the live sessions; #info's value never parses as a record.
 local now = nowMs()
-local live = dropDeadFields(key, now)
+local live = 0
+local values = redis.call('HVALS', key)
+for i = 1, #values do
+  local createdAt, _, expiresAt = parseRecord(values[i])
+  if createdAt and expiresAt > now then live = live + 1 end
+end
 redis.call('DEL', key)
-return #live
+return live
