@@ -88,7 +88,7 @@ try {
   console.log(
     `\nLog out everywhere removed ${removed} sessions; the list is now ${JSON.stringify(await store.list(user))}`,
   );
-  console.log("\nTour done. The queue's deletion jobs are processed by the worker (apps/worker, a later milestone).");
+  console.log("\nTour done. The worker (apps/worker; `pnpm start` runs it) processes the queued deletion jobs.");
 } finally {
   await queue.close();
   await queueConnection.quit();
