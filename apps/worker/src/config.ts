@@ -24,6 +24,8 @@ export interface WorkerConfig {
   sweepCron: string;
   /** Users claimed from the activity set per batch. */
   sweepBatchSize: number;
+  /** Users cleaned at once within a batch. */
+  sweepConcurrency: number;
   /** A sweep stops starting new batches after this long; the rest waits for the next run. */
   sweepBudgetMs: number;
   /** How long the sweep lease lives without renewal, i.e. how soon another replica takes over from a dead one. */
@@ -63,6 +65,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     queuePrefix: readString(env, "QUEUE_PREFIX") ?? "bull",
     sweepCron,
     sweepBatchSize: readInteger(env, "SWEEP_BATCH_SIZE", 500, 1, 10_000),
+    sweepConcurrency: readInteger(env, "SWEEP_CONCURRENCY", 64, 1, 1_000),
     sweepBudgetMs: readInteger(env, "SWEEP_BUDGET_MS", 20_000, 100, 3_600_000),
     sweepLeaseMs: readInteger(env, "SWEEP_LEASE_MS", 30_000, 1_000, 3_600_000),
     concurrency: readInteger(env, "CONCURRENCY", 10, 1, 1_000),

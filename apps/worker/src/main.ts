@@ -51,6 +51,7 @@ const sweeper = createSweeper({
   lease,
   cron: config.sweepCron,
   batchSize: config.sweepBatchSize,
+  concurrency: config.sweepConcurrency,
   budgetMs: config.sweepBudgetMs,
   leaseMs: config.sweepLeaseMs,
   logger,

@@ -1,7 +1,7 @@
 /**
  * Runs one sweep of the worker's sweeper in a process of its own, so its
  * peak RSS can be read, and prints one JSON line with the result. Used by
- * the sweeper and latency suites: `node sweep-child.js <redisUrl> <batchSize>`.
+ * the sweeper and latency suites: `node sweep-child.js <redisUrl> <batchSize> <concurrency>`.
  */
 import { CLEANUP_QUEUE_NAME, SessionStore } from "@multisession/session-core";
 import { createMetrics } from "@multisession/worker/dist/metrics.js";
@@ -11,7 +11,7 @@ import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { pino } from "pino";
 
-const [url, batch] = process.argv.slice(2);
+const [url, batch, concurrency] = process.argv.slice(2);
 const logger = pino({ level: "silent" });
 const redis = new Redis(url as string, { enableAutoPipelining: true });
 const queueConnection = new Redis(url as string, { maxRetriesPerRequest: null });
@@ -24,6 +24,7 @@ const sweeper = createSweeper({
   lease,
   cron: "0 0 1 1 *",
   batchSize: Number(batch),
+  concurrency: Number(concurrency),
   budgetMs: 3_600_000,
   leaseMs: 60_000,
   logger,

@@ -47,7 +47,7 @@ describe("the benchmark harness", () => {
       "`remove`",
       "`removeAll` (2 devices)",
       "sweeper process peak RSS",
-      "`get` p99 latency during a sweep",
+      "`get` p99 latency during a sweep (SWEEP_CONCURRENCY=64)",
     ]) {
       expect(names).toContain(expected);
     }

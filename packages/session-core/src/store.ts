@@ -126,7 +126,7 @@ export class SessionStore {
     if (reply[0] !== SCRIPT_STATUS.OK) throw this.#unexpected("create", reply);
     const [, createdAt, expiresAt, evicted, storedInfo] = reply as [0, number, number, number, string | null];
     if (evicted > 0) o.logger.info({ userId, evicted }, "session limit reached: evicted the least recently seen");
-    await this.#markActive(userId, expiresAt);
+    await this.rescheduleUsers([{ userId, dueAt: expiresAt }]);
 
     const session: Session = {
       handle: handleOf(sessionKey),
@@ -236,13 +236,38 @@ export class SessionStore {
    * Cleans one user: drops expired and corrupt sessions, drops the hash when
    * nothing live remains, else puts the user back in the activity set at its
    * earliest live expiry. The sweeper's operation, for users it has claimed.
+   * With `{ reschedule: false }` the caller re-adds the user itself, in bulk,
+   * with `rescheduleUsers` (the sweeper does, once per batch).
    */
-  async cleanUser(userId: string): Promise<CleanUserResult> {
+  async cleanUser(userId: string, options: { reschedule?: boolean } = {}): Promise<CleanUserResult> {
     assertUserId(userId);
     const reply = await this.#call("cleanUser", "cleanUser", userId, []);
     const [deletedSessions, deletedHash, earliest] = reply.map(Number) as [number, number, number];
-    if (earliest > 0) await this.#markActive(userId, earliest);
+    if (earliest > 0 && options.reschedule !== false) await this.rescheduleUsers([{ userId, dueAt: earliest }]);
     return { deletedSessions, deletedHash: deletedHash === 1, nextDueAt: earliest > 0 ? earliest : null };
+  }
+
+  /**
+   * Puts users back in the activity set at the given times, never later than
+   * a score they already have (ZADD LT), in one command. For users cleaned
+   * with `{ reschedule: false }`, with the `nextDueAt` that returned.
+   */
+  async rescheduleUsers(entries: { userId: string; dueAt: number }[]): Promise<void> {
+    if (entries.length === 0) return;
+    const args: (string | number)[] = [];
+    for (const { userId, dueAt } of entries) {
+      assertUserId(userId);
+      args.push(dueAt, userId);
+    }
+    try {
+      await this.#redis.zadd(this.#activityKey, "LT", ...args);
+    } catch (error) {
+      // The hashes' own TTLs still bound their lives; the sweeper only finds them later.
+      this.#options.logger.warn(
+        { users: entries.length, err: { message: (error as Error).message } },
+        "activity update failed",
+      );
+    }
   }
 
   /** Takes up to `limit` users that are due for cleaning off the activity set, earliest first. */
@@ -354,15 +379,6 @@ export class SessionStore {
   async #dropCorrupt(userId: string, sessionKey: string): Promise<void> {
     this.#options.logger.warn({ userId, handle: handleOf(sessionKey) }, "corrupt session record deleted");
     await this.#callScalar("dropCorrupt", "removeSession", userId, [sessionKey]);
-  }
-
-  async #markActive(userId: string, dueAt: number): Promise<void> {
-    try {
-      await this.#redis.zadd(this.#activityKey, "LT", dueAt, userId);
-    } catch (error) {
-      // The hash's own TTL still bounds its life; the sweeper only finds it later.
-      this.#options.logger.warn({ userId, err: { message: (error as Error).message } }, "activity update failed");
-    }
   }
 
   async #callScalar(

@@ -11,14 +11,13 @@ import type { Logger } from "pino";
 import type { Metrics, SweepSummary } from "../metrics.js";
 import type { SweepLease } from "./lease.js";
 
-/** Users being cleaned at once within a batch. */
-export const SWEEP_IN_FLIGHT = 128;
-
 export interface SweeperOptions {
   store: SessionStore;
   lease: SweepLease;
   cron: string;
   batchSize: number;
+  /** Users cleaned at once: more sweeps faster, and slows API servers' reads while it sweeps. */
+  concurrency: number;
   budgetMs: number;
   leaseMs: number;
   logger: Logger;
@@ -56,24 +55,28 @@ export function createSweeper(options: SweeperOptions): Sweeper {
       if (!keepGoing()) break;
       const users = await store.claimDueUsers(batchSize);
       if (users.length === 0) break;
-      // Each user is cleaned by its own atomic script, at most SWEEP_IN_FLIGHT at a time, so that
+      // Each user is cleaned by its own atomic script, at most `concurrency` at a time, so that
       // a sweep never queues thousands of scripts ahead of the API servers' reads.
+      // Users that keep a live session go back into the activity set in one command per batch.
       let failure: unknown;
       let next = 0;
+      const stillActive: { userId: string; dueAt: number }[] = [];
       const lane = async () => {
         while (next < users.length && failure === undefined) {
           const userId = users[next++] as string;
           try {
-            const result = await store.cleanUser(userId);
+            const result = await store.cleanUser(userId, { reschedule: false });
             summary.usersScanned++;
             summary.sessionsDeleted += result.deletedSessions;
             if (result.deletedHash) summary.hashesDeleted++;
+            if (result.nextDueAt !== null) stillActive.push({ userId, dueAt: result.nextDueAt });
           } catch (error) {
             failure ??= error;
           }
         }
       };
-      await Promise.all(Array.from({ length: Math.min(SWEEP_IN_FLIGHT, users.length) }, lane));
+      await Promise.all(Array.from({ length: Math.min(options.concurrency, users.length) }, lane));
+      await store.rescheduleUsers(stillActive);
       if (failure !== undefined) throw failure;
       logger.debug({ batch: users.length, usersScanned: summary.usersScanned }, "sweep progress");
     }

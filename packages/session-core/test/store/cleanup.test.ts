@@ -171,4 +171,29 @@ describe("claimDueUsers and cleanUser (the sweeper's operations)", () => {
     }
     expect(await ctx.redis.zcard(activityKey(ctx.prefix))).toBe(60);
   });
+
+  it("cleanUser with reschedule: false leaves re-adding to rescheduleUsers, which never raises a score", async () => {
+    const long = ctx.another({ idleTimeoutMs: 60_000 });
+    await ctx.store.create("bulk-a");
+    const keptA = await long.create("bulk-a");
+    const keptB = await long.create("bulk-b");
+    await ctx.store.create("bulk-b");
+    await sleep(350);
+    expect((await ctx.store.claimDueUsers(10)).sort()).toEqual(["bulk-a", "bulk-b"]);
+    const a = await ctx.store.cleanUser("bulk-a", { reschedule: false });
+    const b = await ctx.store.cleanUser("bulk-b", { reschedule: false });
+    expect(a.nextDueAt).toBe(keptA.session.expiresAt);
+    expect(await score("bulk-a")).toBeNull();
+
+    // A login meanwhile put bulk-b back with an earlier score: the bulk re-add keeps it.
+    await ctx.redis.zadd(activityKey(ctx.prefix), 1, "bulk-b");
+    await ctx.store.rescheduleUsers([
+      { userId: "bulk-a", dueAt: a.nextDueAt as number },
+      { userId: "bulk-b", dueAt: b.nextDueAt as number },
+    ]);
+    expect(await score("bulk-a")).toBe(keptA.session.expiresAt);
+    expect(await score("bulk-b")).toBe(1);
+    expect(keptB.session.expiresAt).toBeGreaterThan(1);
+    await ctx.store.rescheduleUsers([]);
+  });
 });
