@@ -43,7 +43,7 @@ export const SIZES: Record<Mode, Sizes> = {
     listUsers: 2_000,
     removals: 10_000,
     expiredJobs: 20_000,
-    sweepUsers: 100_000,
+    sweepUsers: 60_000,
     memoryUsers: 20_000,
   },
   full: {
