@@ -36,14 +36,14 @@ export const SIZES: Record<Mode, Sizes> = {
   },
   quick: {
     rounds: 3,
-    measureMs: 800,
+    measureMs: 650,
     warmupMs: 150,
     concurrency: 256,
     readUsers: 20_000,
     listUsers: 2_000,
     removals: 10_000,
     expiredJobs: 20_000,
-    sweepUsers: 60_000,
+    sweepUsers: 50_000,
     memoryUsers: 20_000,
   },
   full: {
