@@ -13,7 +13,8 @@ import { pino } from "pino";
 
 const [url, batch, concurrency] = process.argv.slice(2);
 const logger = pino({ level: "silent" });
-const redis = new Redis(url as string, { enableAutoPipelining: true });
+// As the worker connects (service-kit's connectRedis with autoPipelining: false).
+const redis = new Redis(url as string);
 const queueConnection = new Redis(url as string, { maxRetriesPerRequest: null });
 const queue = new Queue(CLEANUP_QUEUE_NAME, { connection: queueConnection });
 const store = new SessionStore({ redis, queue, logger });

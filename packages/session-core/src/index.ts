@@ -20,5 +20,11 @@ export { activityKey, MAX_USER_ID_LENGTH, userKey } from "./keys.js";
 export { DEFAULTS, type LimitPolicy, type SessionLogger, type SessionStoreOptions } from "./options.js";
 export { DEVICE_FIELD_LIMITS, type Device, type JsonValue } from "./payload.js";
 export { encodeRecord, type Session } from "./record.js";
-export { type CleanUserResult, type CreatedSession, type CreateSessionInput, SessionStore } from "./store.js";
+export {
+  CLEAN_USERS_PER_CALL,
+  type CleanUserResult,
+  type CreatedSession,
+  type CreateSessionInput,
+  SessionStore,
+} from "./store.js";
 export { parseToken, sessionKeyOf } from "./token.js";

@@ -1,11 +1,11 @@
 /**
  * The sweeper: on every cron tick the replica holding the lease (lease.ts)
  * claims due users from session-core's activity set in bounded batches and
- * cleans each one through session-core's `cleanUser`, until nothing due is
+ * cleans them through session-core's `cleanUsers`, until nothing due is
  * left, the time budget is spent (the rest waits for the next run) or the
  * lease is lost. Each run logs one summary line.
  */
-import type { SessionStore } from "@multisession/session-core";
+import { CLEAN_USERS_PER_CALL, type SessionStore } from "@multisession/session-core";
 import { createTask, type ScheduledTask } from "node-cron";
 import type { Logger } from "pino";
 import type { Metrics, SweepSummary } from "../metrics.js";
@@ -16,7 +16,7 @@ export interface SweeperOptions {
   lease: SweepLease;
   cron: string;
   batchSize: number;
-  /** Users cleaned at once: more sweeps faster, and slows API servers' reads while it sweeps. */
+  /** Cleaning calls in flight (each up to CLEAN_USERS_PER_CALL users): more sweeps faster and slows API reads meanwhile. */
   concurrency: number;
   budgetMs: number;
   leaseMs: number;
@@ -55,27 +55,32 @@ export function createSweeper(options: SweeperOptions): Sweeper {
       if (!keepGoing()) break;
       const users = await store.claimDueUsers(batchSize);
       if (users.length === 0) break;
-      // Each user is cleaned by its own atomic script, at most `concurrency` at a time, so that
-      // a sweep never queues thousands of scripts ahead of the API servers' reads.
-      // Users that keep a live session go back into the activity set in one command per batch.
+      // The batch is cleaned in calls of up to CLEAN_USERS_PER_CALL users (each user judged on its own
+      // inside one atomic script), at most `concurrency` calls at a time, so that a sweep never queues
+      // more than a few milliseconds of work ahead of the API servers' reads. Users that keep a live
+      // session go back into the activity set in one command per batch.
       let failure: unknown;
       let next = 0;
       const stillActive: { userId: string; dueAt: number }[] = [];
       const lane = async () => {
         while (next < users.length && failure === undefined) {
-          const userId = users[next++] as string;
+          const chunk = users.slice(next, next + CLEAN_USERS_PER_CALL);
+          next += chunk.length;
           try {
-            const result = await store.cleanUser(userId, { reschedule: false });
-            summary.usersScanned++;
-            summary.sessionsDeleted += result.deletedSessions;
-            if (result.deletedHash) summary.hashesDeleted++;
-            if (result.nextDueAt !== null) stillActive.push({ userId, dueAt: result.nextDueAt });
+            const results = await store.cleanUsers(chunk, { reschedule: false });
+            results.forEach((result, i) => {
+              summary.usersScanned++;
+              summary.sessionsDeleted += result.deletedSessions;
+              if (result.deletedHash) summary.hashesDeleted++;
+              if (result.nextDueAt !== null) stillActive.push({ userId: chunk[i] as string, dueAt: result.nextDueAt });
+            });
           } catch (error) {
             failure ??= error;
           }
         }
       };
-      await Promise.all(Array.from({ length: Math.min(options.concurrency, users.length) }, lane));
+      const calls = Math.ceil(users.length / CLEAN_USERS_PER_CALL);
+      await Promise.all(Array.from({ length: Math.min(options.concurrency, calls) }, lane));
       await store.rescheduleUsers(stillActive);
       if (failure !== undefined) throw failure;
       logger.debug({ batch: users.length, usersScanned: summary.usersScanned }, "sweep progress");

@@ -15,8 +15,8 @@ local now = nowMs()
 local live = 0
 local values = redis.call('HVALS', key)
 for i = 1, #values do
-  local createdAt, _, expiresAt = parseRecord(values[i])
-  if createdAt and expiresAt > now then live = live + 1 end
+  local expiresAt = expiryOf(values[i])
+  if expiresAt and expiresAt > now then live = live + 1 end
 end
 redis.call('DEL', key)
 return live

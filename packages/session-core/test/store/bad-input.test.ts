@@ -50,6 +50,7 @@ describe("user ids", () => {
     await expectInvalid(() => store.removeAll(id), "userId", message);
     await expectInvalid(() => store.setUserInfo(id, valid.sessionId, {}), "userId", message);
     await expectInvalid(() => store.cleanUser(id), "userId", message);
+    await expectInvalid(() => store.cleanUsers(["fine", id]), "userId", message);
   });
 
   it("keeps users whose ids differ only in case, spacing or Unicode form apart", async () => {
@@ -125,6 +126,10 @@ describe("data, device and user info", () => {
     ["an array", ["phone"], "device"],
   ])("rejects a device with %s", async (_, device, field) => {
     await expectInvalid(() => store.create("valid-user", { device: device as never }), field);
+  });
+
+  it("rejects a non-array list of users to clean", async () => {
+    await expectInvalid(() => store.cleanUsers("solo" as never), "userIds", /must be an array/);
   });
 
   it("rejects a non-object input to create", async () => {

@@ -1,5 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { activityKey, SessionExpiredError, SessionNotFoundError, sessionKeyOf, userKey } from "../../src/index.js";
+import {
+  activityKey,
+  CLEAN_USERS_PER_CALL,
+  SessionExpiredError,
+  SessionNotFoundError,
+  sessionKeyOf,
+  userKey,
+} from "../../src/index.js";
 import { openStore, type StoreContext, sleep } from "../support/store-context.js";
 
 let ctx: StoreContext;
@@ -195,5 +202,41 @@ describe("claimDueUsers and cleanUser (the sweeper's operations)", () => {
     expect(await score("bulk-b")).toBe(1);
     expect(keptB.session.expiresAt).toBeGreaterThan(1);
     await ctx.store.rescheduleUsers([]);
+  });
+
+  it("cleanUsers judges each user on its own across several calls, in input order", async () => {
+    const long = ctx.another({ idleTimeoutMs: 60_000 });
+    const count = CLEAN_USERS_PER_CALL * 2 + 7;
+    const userIds = Array.from({ length: count }, (_, i) => `many${i}`);
+    const kept = new Map<string, number>();
+    for (const [i, userId] of userIds.entries()) {
+      const kind = i % 4; // 0: all live, 1: partly expired, 2: all expired, 3: never existed
+      if (kind === 0 || kind === 1) kept.set(userId, (await long.create(userId)).session.expiresAt);
+      if (kind === 1 || kind === 2) await ctx.store.create(userId, { userInfo: { i } });
+    }
+    // A corrupt record counts as dead, like an expired one.
+    await ctx.redis.hset(userKey(ctx.prefix, "many1"), "C".repeat(43), "not a record");
+    await sleep(350);
+    expect((await ctx.store.claimDueUsers(1_000)).length).toBe(
+      userIds.filter((_, i) => i % 4 === 1 || i % 4 === 2).length,
+    );
+
+    const results = await ctx.store.cleanUsers(userIds);
+    expect(results).toHaveLength(count);
+    for (const [i, userId] of userIds.entries()) {
+      const kind = i % 4;
+      const expected =
+        kind === 0
+          ? { deletedSessions: 0, deletedHash: false, nextDueAt: kept.get(userId) }
+          : kind === 1
+            ? { deletedSessions: i === 1 ? 2 : 1, deletedHash: false, nextDueAt: kept.get(userId) }
+            : kind === 2
+              ? { deletedSessions: 1, deletedHash: true, nextDueAt: null }
+              : { deletedSessions: 0, deletedHash: false, nextDueAt: null };
+      expect(results[i], userId).toEqual(expected);
+      expect(await ctx.redis.exists(userKey(ctx.prefix, userId))).toBe(kind < 2 ? 1 : 0);
+      expect(await score(userId)).toBe(kind < 2 ? (kept.get(userId) as number) : null);
+    }
+    expect(await ctx.store.cleanUsers([])).toEqual([]);
   });
 });

@@ -21,6 +21,12 @@ local function parseRecord(value)
   return tonumber(c), tonumber(s), tonumber(e), tonumber(a), p
 end
 
+-- expiresAt alone, for scripts that judge many records; nil when corrupt
+local function expiryOf(value)
+  if type(value) ~= 'string' then return nil end
+  return tonumber(string.match(value, '^1|%d+|%d+|(%d+)|%d+|'))
+end
+
 local function ms(n)
   return string.format('%.0f', n)
 end
