@@ -25,8 +25,7 @@ const config = loadOrExit("multisession worker", () => loadConfig());
 const logger = createLogger({ name: "multisession-worker", level: config.logLevel, production: config.production });
 process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection"));
 
-// No auto-pipelining: the sweeper's few large scripts overlap better sent one by one (service-kit/redis.ts).
-const redis = connectRedis(config.redisUrl, logger, "multisession-worker", { autoPipelining: false });
+const redis = connectRedis(config.redisUrl, logger, "multisession-worker");
 const queue = new Queue(CLEANUP_QUEUE_NAME, { connection: redis.queue, prefix: config.queuePrefix });
 queue.on("error", (error) => logger.debug({ err: { message: error.message } }, "queue error"));
 const store = new SessionStore({ redis: redis.sessions, queue, prefix: config.sessionPrefix, logger });

@@ -1,9 +1,16 @@
 /**
  * The clients every suite shares, on the bench's private redis-server. Every
- * system gets one connection: ioredis (auto-pipelined) for session-core and
- * the raw baselines, node-redis (its only supported client) for connect-redis.
+ * system gets one connection: ioredis for session-core and the raw baselines,
+ * with session-core's SESSION_CONNECTION_OPTIONS (every plain command
+ * auto-pipelined; only scripts, which the baselines never send, go as they
+ * come), and node-redis (its only supported client) for connect-redis.
  */
-import { CLEANUP_QUEUE_NAME, SessionStore, type SessionStoreOptions } from "@multisession/session-core";
+import {
+  CLEANUP_QUEUE_NAME,
+  SESSION_CONNECTION_OPTIONS,
+  SessionStore,
+  type SessionStoreOptions,
+} from "@multisession/session-core";
 import { Queue } from "bullmq";
 import { RedisStore } from "connect-redis";
 import { Redis } from "ioredis";
@@ -15,7 +22,7 @@ export interface BenchContext {
   url: string;
   sizes: Sizes;
   progress: Progress;
-  /** Session data connection (auto-pipelined), as an API server would have. */
+  /** Session data connection, as an API server would have it (SESSION_CONNECTION_OPTIONS). */
   redis: Redis;
   /** BullMQ connection (no auto-pipelining, maxRetriesPerRequest: null). */
   queueConnection: Redis;
@@ -28,7 +35,7 @@ export interface BenchContext {
 }
 
 export async function openContext(url: string, sizes: Sizes, progress: Progress): Promise<BenchContext> {
-  const redis = new Redis(url, { enableAutoPipelining: true });
+  const redis = new Redis(url, { ...SESSION_CONNECTION_OPTIONS });
   const queueConnection = new Redis(url, { maxRetriesPerRequest: null });
   const queue = new Queue(CLEANUP_QUEUE_NAME, { connection: queueConnection });
   const nodeRedis = createClient({ url }) as RedisClientType;

@@ -3,7 +3,7 @@
  * peak RSS can be read, and prints one JSON line with the result. Used by
  * the sweeper and latency suites: `node sweep-child.js <redisUrl> <batchSize> <concurrency>`.
  */
-import { CLEANUP_QUEUE_NAME, SessionStore } from "@multisession/session-core";
+import { CLEANUP_QUEUE_NAME, SESSION_CONNECTION_OPTIONS, SessionStore } from "@multisession/session-core";
 import { createMetrics } from "@multisession/worker/dist/metrics.js";
 import { SweepLease } from "@multisession/worker/dist/sweeper/lease.js";
 import { createSweeper } from "@multisession/worker/dist/sweeper/sweeper.js";
@@ -13,8 +13,8 @@ import { pino } from "pino";
 
 const [url, batch, concurrency] = process.argv.slice(2);
 const logger = pino({ level: "silent" });
-// As the worker connects (service-kit's connectRedis with autoPipelining: false).
-const redis = new Redis(url as string);
+// As the worker connects (service-kit's connectRedis).
+const redis = new Redis(url as string, { ...SESSION_CONNECTION_OPTIONS });
 const queueConnection = new Redis(url as string, { maxRetriesPerRequest: null });
 const queue = new Queue(CLEANUP_QUEUE_NAME, { connection: queueConnection });
 const store = new SessionStore({ redis, queue, logger });

@@ -1,23 +1,19 @@
 /**
- * A service's two Redis connections: one for session data and one for
- * BullMQ, which needs `maxRetriesPerRequest: null` and no auto-pipelining.
- * Both reconnect by themselves after an outage; errors are logged at most
- * every few seconds.
- *
- * Auto-pipelining on the session connection suits an API server (many small
- * scripts per tick, one write for all). A worker sending a few large cleaning
- * scripts at a time turns it off: a batch sent in one write is answered in
- * one write, so the client and Redis take turns instead of overlapping
- * (measured: 75k against 96k swept users/s, see docs/benchmarks.md).
+ * A service's two Redis connections: one for session data, with
+ * session-core's SESSION_CONNECTION_OPTIONS (reads auto-pipelined, scripts
+ * sent as they come), and one for BullMQ, which needs
+ * `maxRetriesPerRequest: null` and no auto-pipelining. Both reconnect by
+ * themselves after an outage; errors are logged at most every few seconds.
  */
+import { SESSION_CONNECTION_OPTIONS } from "@multisession/session-core";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
 
 const ERROR_LOG_INTERVAL_MS = 5_000;
 
-export function connectRedis(url: string, logger: Logger, service: string, options: { autoPipelining?: boolean } = {}) {
+export function connectRedis(url: string, logger: Logger, service: string) {
   const sessions = new Redis(url, {
-    enableAutoPipelining: options.autoPipelining ?? true,
+    ...SESSION_CONNECTION_OPTIONS,
     maxRetriesPerRequest: 2,
     connectionName: `${service}:sessions`,
   });

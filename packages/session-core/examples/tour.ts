@@ -13,6 +13,7 @@ import { Redis } from "ioredis";
 import { pino } from "pino";
 import {
   CLEANUP_QUEUE_NAME,
+  SESSION_CONNECTION_OPTIONS,
   type Session,
   SessionExpiredError,
   SessionNotFoundError,
@@ -32,7 +33,7 @@ const found = await resolveRedis({ dataDir }).catch((error: Error) => {
 logger.info({ redis: found.url, source: found.source }, "using Redis");
 
 // The caller owns the connections: one for session data, one for BullMQ.
-const redis = new Redis(found.url, { enableAutoPipelining: true });
+const redis = new Redis(found.url, { ...SESSION_CONNECTION_OPTIONS });
 const queueConnection = new Redis(found.url, { maxRetriesPerRequest: null });
 const queue = new Queue(CLEANUP_QUEUE_NAME, { connection: queueConnection });
 const store = new SessionStore({

@@ -17,7 +17,13 @@ export {
   SessionNotFoundError,
 } from "./errors.js";
 export { activityKey, MAX_USER_ID_LENGTH, userKey } from "./keys.js";
-export { DEFAULTS, type LimitPolicy, type SessionLogger, type SessionStoreOptions } from "./options.js";
+export {
+  DEFAULTS,
+  type LimitPolicy,
+  SESSION_CONNECTION_OPTIONS,
+  type SessionLogger,
+  type SessionStoreOptions,
+} from "./options.js";
 export { DEVICE_FIELD_LIMITS, type Device, type JsonValue } from "./payload.js";
 export { encodeRecord, type Session } from "./record.js";
 export {

@@ -157,3 +157,16 @@ function integer(options: SessionStoreOptions, name: NumericOption, min: number,
   }
   return value;
 }
+
+/**
+ * The ioredis options session-core is measured with (docs/benchmarks.md), to
+ * spread into the session connection: `new Redis(url, { ...SESSION_CONNECTION_OPTIONS })`.
+ * Reads (one HMGET each) are auto-pipelined: many per write. Scripts are sent
+ * as they come: Redis answers a pipelined batch only once it has run all of
+ * it, so batching scripts makes the client and Redis take turns instead of
+ * working at once (create ran at 23-27k/s auto-pipelined, 39-48k/s not).
+ */
+export const SESSION_CONNECTION_OPTIONS = Object.freeze({
+  enableAutoPipelining: true,
+  autoPipeliningIgnoredCommands: ["evalsha", "eval"],
+});

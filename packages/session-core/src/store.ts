@@ -19,9 +19,10 @@
  *   by score, every user whose hash may hold expired sessions or be dangling.
  *   Writers only ever lower a score (ZADD LT). The sweeper claims due users
  *   (removing them) before cleaning them and re-adds those still live, so a
- *   login racing a sweep is never lost from the set. The set is a separate
- *   key from the user's slot, so it is written by separate commands: scripts
- *   stay single-slot and the store runs on Redis Cluster.
+ *   login racing a sweep is never lost from the set. On a single Redis the
+ *   create script scores the user itself, atomically. On Redis Cluster the
+ *   set is in another slot than the user's hash, so scripts stay single-slot
+ *   and the set is written by a separate command right after.
  */
 import type { Cluster, Redis } from "ioredis";
 import {
@@ -119,21 +120,32 @@ export class SessionStore {
     const secret = newSecret();
     const sessionKey = sessionKeyOf(secret);
     const o = this.#options;
-    const reply = await this.#call("create", "createSession", userId, [
-      sessionKey,
-      o.idleTimeoutMs,
-      o.absoluteTimeoutMs,
-      o.maxSessionsPerUser,
-      o.onLimit,
-      o.keyGraceMs,
-      encodeBody(dataJson, device),
-      userInfoJson,
-    ]);
+    // On a single Redis the script also scores the user in the activity set, atomically; on a cluster the
+    // set is in another slot, so it is updated after, in its own command.
+    const key = userKey(o.prefix, userId);
+    const inScript = !this.#redis.isCluster;
+    let reply: unknown;
+    try {
+      reply = await this.#run("createSession", inScript ? [key, this.#activityKey] : [key], [
+        sessionKey,
+        o.idleTimeoutMs,
+        o.absoluteTimeoutMs,
+        o.maxSessionsPerUser,
+        o.onLimit,
+        o.keyGraceMs,
+        encodeBody(dataJson, device),
+        userInfoJson,
+        userId,
+      ]);
+    } catch (error) {
+      throw new SessionBackendError("create", error);
+    }
+    if (!Array.isArray(reply)) throw this.#unexpected("create", reply);
     if (reply[0] === SCRIPT_STATUS.LIMIT) throw new SessionLimitError(o.maxSessionsPerUser);
     if (reply[0] !== SCRIPT_STATUS.OK) throw this.#unexpected("create", reply);
     const [, createdAt, expiresAt, evicted, storedInfo] = reply as [0, number, number, number, string | null];
     if (evicted > 0) o.logger.info({ userId, evicted }, "session limit reached: evicted the least recently seen");
-    await this.rescheduleUsers([{ userId, dueAt: expiresAt }]);
+    if (!inScript) await this.rescheduleUsers([{ userId, dueAt: expiresAt }]);
 
     const session: Session = {
       handle: handleOf(sessionKey),

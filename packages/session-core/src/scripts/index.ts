@@ -19,7 +19,7 @@ import { readFileSync } from "node:fs";
 import type { Cluster, Redis } from "ioredis";
 
 const SCRIPT_FILES = {
-  createSession: "create-session-1.lua",
+  createSession: "create-session-n.lua",
   readSession: "read-session-1.lua",
   listSessions: "list-sessions-1.lua",
   removeSession: "remove-session-1.lua",

@@ -3,6 +3,8 @@
 
   Input:
     KEYS[1] the user's hash, <prefix>usersession:{<userId>}
+    KEYS[2] optional: the activity sorted set, on a single Redis (on a cluster
+            it lives in another slot and the caller updates it after)
     ARGV[1] session key (base64url SHA-256 of the secret): the new field
     ARGV[2] idleTimeoutMs
     ARGV[3] absoluteTimeoutMs
@@ -11,6 +13,7 @@
     ARGV[6] keyGraceMs
     ARGV[7] record body (JSON)
     ARGV[8] user info JSON to set, or "" to keep what is there
+    ARGV[9] the user id, the activity set's member (with KEYS[2])
 
   Output:
     { 0, createdAt, expiresAt, evictedCount, userInfo | false }
@@ -62,4 +65,6 @@ local expiresAt = math.min(now + idleMs, absoluteExpiresAt)
 redis.call('HSET', key, field, formatRecord(now, now, expiresAt, absoluteExpiresAt, body))
 if userInfo ~= '' then redis.call('HSET', key, INFO_FIELD, userInfo) end
 coverExpiry(key, expiresAt, graceMs)
+-- The new session may expire before any other: never raise the user's score (LT).
+if KEYS[2] then redis.call('ZADD', KEYS[2], 'LT', expiresAt, ARGV[9]) end
 return { 0, now, expiresAt, evicted, redis.call('HGET', key, INFO_FIELD) }
