@@ -1,8 +1,8 @@
 /**
  * Redis's clock, as seen from this process: synced with TIME now and then,
  * advanced in between with the monotonic clock (so wall-clock jumps on the
- * app server do not matter). Its `uncertaintyMs` bounds the error: half the
- * round trip of the sync, plus a safety margin.
+ * app server do not matter). Its error is bounded by half the round trip of
+ * the sync plus a safety margin, and `latestMs` adds that bound.
  *
  * It lets a read accept a session without a script when the session is
  * clearly live and not due for renewal; anything close to a boundary goes to
@@ -29,12 +29,16 @@ export class RedisClock {
     this.#staleMs = options.staleMs ?? 30_000;
   }
 
-  /** Redis's time in ms and how far off it may be; null when there is no recent estimate. */
-  now(): { nowMs: number; uncertaintyMs: number } | null {
+  /**
+   * The latest Redis's clock can read now (the estimate plus its
+   * uncertainty), without allocating: NaN when there is no recent sync, so
+   * every comparison with it is false.
+   */
+  latestMs(): number {
     const age = performance.now() - this.#perfAtSync;
     if (age >= this.#resyncMs) void this.sync();
-    if (age >= this.#staleMs) return null;
-    return { nowMs: this.#redisMsAtSync + age, uncertaintyMs: this.#halfRoundTripMs + SAFETY_MARGIN_MS };
+    if (age >= this.#staleMs) return Number.NaN;
+    return this.#redisMsAtSync + age + this.#halfRoundTripMs + SAFETY_MARGIN_MS;
   }
 
   /** One TIME round trip; concurrent callers share it. Failures leave the old estimate to go stale. */

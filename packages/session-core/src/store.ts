@@ -350,7 +350,7 @@ export class SessionStore {
    */
   async #read(operation: string, userId: string, sessionKey: string): Promise<Session> {
     const key = userKey(this.#options.prefix, userId);
-    if (this.#clock.now()) {
+    if (!Number.isNaN(this.#clock.latestMs())) {
       let values: (string | null)[];
       try {
         values = await this.#redis.hmget(key, sessionKey, USER_INFO_FIELD);
@@ -359,14 +359,9 @@ export class SessionStore {
       }
       if (values[0] == null) throw new SessionNotFoundError();
       const session = decodeRecord(sessionKey, userId, values[0], decodeUserInfo(values[1]));
-      // Judged at the answer, not the request: Redis read the record no later than now.
-      const clock = this.#clock.now();
-      if (
-        clock &&
-        session &&
-        session.expiresAt > clock.nowMs + clock.uncertaintyMs &&
-        clock.nowMs + clock.uncertaintyMs - session.lastSeenAt < this.#options.touchIntervalMs
-      ) {
+      // Judged at the answer, not the request: Redis read the record no later than now (NaN: no recent clock).
+      const latest = this.#clock.latestMs();
+      if (session && session.expiresAt > latest && latest - session.lastSeenAt < this.#options.touchIntervalMs) {
         return session;
       }
     }

@@ -67,7 +67,7 @@ export function decodeToken(token: unknown): { userId: string; secret: string } 
   const secret = token.slice(dot + 1);
   if (!SECRET_PATTERN.test(secret))
     throw new InvalidInputError("token", "is malformed (bad characters or secret length)");
-  const userId = decodedUsers.get(encodedUser) ?? decodeUserPart(encodedUser);
+  const userId = cachedUser(encodedUser) ?? decodeUserPart(encodedUser);
   return { userId, secret };
 }
 
@@ -82,9 +82,29 @@ export function parseToken(token: string): { userId: string; sessionId: string }
 }
 
 // The same users come back request after request: remember the user part of recent tokens
-// (it holds no secret), bounded, so authenticate skips the base64 round trip and the checks.
-const decodedUsers = new Map<string, string>();
-const DECODED_USERS_MAX = 10_000;
+// (it holds no secret), so authenticate skips the base64 round trip and the checks. Two
+// generations of at most DECODED_USERS_PER_GENERATION each: when the young one fills, it becomes
+// the old one and the old one is dropped, so users seen in either stay (a single map cleared when
+// full would forget every user at once, and a working set a little over its size would always miss).
+const DECODED_USERS_PER_GENERATION = 32_768;
+let decodedUsers = new Map<string, string>();
+let previousUsers = new Map<string, string>();
+
+function cachedUser(encodedUser: string): string | undefined {
+  const young = decodedUsers.get(encodedUser);
+  if (young !== undefined) return young;
+  const old = previousUsers.get(encodedUser);
+  if (old !== undefined) remember(encodedUser, old);
+  return old;
+}
+
+function remember(encodedUser: string, userId: string): void {
+  if (decodedUsers.size >= DECODED_USERS_PER_GENERATION) {
+    previousUsers = decodedUsers;
+    decodedUsers = new Map();
+  }
+  decodedUsers.set(encodedUser, userId);
+}
 
 function decodeUserPart(encodedUser: string): string {
   if (!BASE64URL_PATTERN.test(encodedUser)) {
@@ -100,8 +120,7 @@ function decodeUserPart(encodedUser: string): string {
   } catch (error) {
     throw new InvalidInputError("token", `is malformed (its ${(error as InvalidInputError).message})`);
   }
-  if (decodedUsers.size >= DECODED_USERS_MAX) decodedUsers.clear();
-  decodedUsers.set(encodedUser, userId);
+  remember(encodedUser, userId);
   return userId;
 }
 

@@ -27,6 +27,18 @@ describe("secrets and tokens", () => {
     }
   });
 
+  it("decodes right across the decoded-user cache's generations, and still rejects a bad token after", () => {
+    const secret = newSecret();
+    const users = Array.from({ length: 100_000 }, (_, i) => `gen-${i}`);
+    for (const round of [0, 1]) {
+      for (const [i, userId] of users.entries()) {
+        if (i % (round ? 7 : 1) !== 0) continue;
+        expect(decodeToken(encodeToken(userId, secret)).userId).toBe(userId);
+      }
+    }
+    expect(() => decodeToken(`${Buffer.from("gen-1").toString("base64url")}=.${secret}`)).toThrow(InvalidInputError);
+  });
+
   it("parseToken gives back the user id and the session id create returned", () => {
     const secret = newSecret();
     expect(parseToken(encodeToken("ada", secret))).toEqual({ userId: "ada", sessionId: secret });
