@@ -38,7 +38,14 @@ describe("the cleanup consumer", () => {
     const field = sessionKeyOf(sessionId);
     const [version, createdAt, , , absolute, ...body] = ((await side.redis.hget(key, field)) as string).split("|");
     const now = Date.now();
-    await side.redis.hset(key, field, [version, createdAt, now, now + 60_000, absolute, ...body].join("|"));
+    const created = Number.parseInt(createdAt as string, 36);
+    await side.redis.hset(
+      key,
+      field,
+      [version, createdAt, (now - created).toString(36), (now + 60_000 - created).toString(36), absolute, ...body].join(
+        "|",
+      ),
+    );
     await side.queue.resume();
     await eventually(async () => (await side.queue.getJobCounts()).completed === 1);
     const [job] = await side.queue.getJobs(["completed"]);

@@ -2,7 +2,9 @@
  * The one session every system stores: a device (name, platform, user agent,
  * ip) and a few data fields, about 300 bytes of JSON.
  */
+import { randomBytes } from "node:crypto";
 import { type Device, encodeRecord, type JsonValue } from "@multisession/session-core";
+import { Cookie } from "express-session";
 
 export const DEVICE: Device = {
   name: "Pixel 9 Pro",
@@ -22,6 +24,21 @@ export const DATA: { [key: string]: JsonValue } = {
 /** What connect-redis and the raw baselines store: the same fields in one JSON object. */
 export const SESSION_OBJECT = { device: DEVICE, data: DATA };
 export const SESSION_JSON = JSON.stringify(SESSION_OBJECT);
+
+/** A session id as express-session makes them (uid-safe: 24 random bytes, 32 base64url characters). */
+export function expressSessionId(): string {
+  return randomBytes(24).toString("base64url");
+}
+
+/**
+ * The payload as express-session hands it to connect-redis: with the cookie it
+ * always adds (7 days, httpOnly, secure, SameSite=Lax), serialised by its toJSON.
+ */
+export function expressSession(): object {
+  const cookie = new Cookie();
+  Object.assign(cookie, { maxAge: 7 * 86_400_000, httpOnly: true, secure: true, sameSite: "lax" });
+  return { cookie, ...SESSION_OBJECT };
+}
 
 export const USER_INFO = { displayName: "Ada Lovelace", plan: "pro" };
 

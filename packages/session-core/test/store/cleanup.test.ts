@@ -43,7 +43,14 @@ describe("deleteExpiredSession (the deletion job's operation)", () => {
     const stored = (await ctx.redis.hget(key, field)) as string;
     const [version, createdAt, , , absolute, ...body] = stored.split("|");
     const now = Date.now();
-    await ctx.redis.hset(key, field, [version, createdAt, now, now + 60_000, absolute, ...body].join("|"));
+    const created = Number.parseInt(createdAt as string, 36);
+    await ctx.redis.hset(
+      key,
+      field,
+      [version, createdAt, (now - created).toString(36), (now + 60_000 - created).toString(36), absolute, ...body].join(
+        "|",
+      ),
+    );
 
     expect(await ctx.store.deleteExpiredSession(job?.data.userId, job?.data.sessionKey)).toEqual({
       deletedSession: false,

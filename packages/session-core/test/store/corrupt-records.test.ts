@@ -8,8 +8,15 @@ beforeEach(async () => {
 });
 afterEach(() => ctx.close());
 
+const later = (Date.now() + 60_000).toString(36);
 const corruptValues = [
   ["garbage", "garbage"],
+  ["a broken version 2 header", `2|1|1|${later}|@@|[1]`],
+  ["upper-case version 2 times", `2|1|1|${later.toUpperCase()}|${later}|[1]`],
+  ["a version 2 body that is not an array", `2|1|1|${later}|${later}|{"d":1}`],
+  ["an empty version 2 body", `2|1|1|${later}|${later}|[]`],
+  ["a version 2 device field that is not a string", `2|1|1|${later}|${later}|[1,5]`],
+  ["a version 2 body too long", `2|1|1|${later}|${later}|[1,"a","b","c","d","e"]`],
   ["a broken header", "1|abc|1|2|3|{}"],
   ["a future format", `9|1|1|${Date.now() + 60_000}|${Date.now() + 60_000}|{}`],
   ["a body that is not JSON", `1|1|1|${Date.now() + 60_000}|${Date.now() + 60_000}|{not json`],

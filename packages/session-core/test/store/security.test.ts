@@ -95,7 +95,12 @@ describe("what Redis, jobs and logs hold", () => {
       const expireTime = await ctx.redis.pexpiretime(key);
       expect(expireTime, key).toBeGreaterThan(0);
       const latest = Math.max(
-        ...(await ctx.redis.hvals(key)).filter((v) => v.startsWith("1|")).map((v) => Number(v.split("|")[3])),
+        ...(await ctx.redis.hvals(key))
+          .filter((v) => /^[12]\|/.test(v))
+          .map((v) => {
+            const [version, created, , expires] = v.split("|") as [string, string, string, string];
+            return version === "2" ? Number.parseInt(created, 36) + Number.parseInt(expires, 36) : Number(expires);
+          }),
       );
       expect(expireTime, key).toBeGreaterThanOrEqual(latest + ctx.store.settings.keyGraceMs);
     }

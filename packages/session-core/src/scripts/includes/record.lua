@@ -2,9 +2,11 @@
   Shared by every script that reads session records (pasted in by the loader
   in place of its `--- @include "record"` line).
 
-  A record is  1|createdAt|lastSeenAt|expiresAt|absoluteExpiresAt|body
-  (see src/record.ts). Times are ms since the epoch from Redis TIME. A value
-  that does not parse is corrupt and counts as no session.
+  A record is  2|createdAt|lastSeenAt|expiresAt|absoluteExpiresAt|body  with
+  the times in base 36, the last three as offsets from createdAt, or, written by earlier releases and still read and
+  renewed in its own version,  1|...  with decimal times (see src/record.ts).
+  Times are ms since the epoch from Redis TIME. A value that does not parse is
+  corrupt and counts as no session.
 ]]
 local INFO_FIELD = '#info'
 
@@ -13,26 +15,55 @@ local function nowMs()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
--- createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, body position; nil when corrupt
+-- createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, body position, version; nil when corrupt
 local function parseRecord(value)
   if type(value) ~= 'string' then return nil end
-  local c, s, e, a, p = string.match(value, '^1|(%d+)|(%d+)|(%d+)|(%d+)|()')
+  local c, s, e, a, p = string.match(value, '^2|([%da-z]+)|([%da-z]+)|([%da-z]+)|([%da-z]+)|()')
+  if c then
+    c, s, e, a = tonumber(c, 36), tonumber(s, 36), tonumber(e, 36), tonumber(a, 36)
+    if not (c and s and e and a) then return nil end
+    return c, c + s, c + e, c + a, p, 2
+  end
+  c, s, e, a, p = string.match(value, '^1|(%d+)|(%d+)|(%d+)|(%d+)|()')
   if not c then return nil end
-  return tonumber(c), tonumber(s), tonumber(e), tonumber(a), p
+  return tonumber(c), tonumber(s), tonumber(e), tonumber(a), p, 1
 end
 
 -- expiresAt alone, for scripts that judge many records; nil when corrupt
 local function expiryOf(value)
   if type(value) ~= 'string' then return nil end
-  return tonumber(string.match(value, '^1|%d+|%d+|(%d+)|%d+|'))
+  local c, e = string.match(value, '^2|([%da-z]+)|[%da-z]+|([%da-z]+)|[%da-z]+|')
+  if c then return tonumber(c, 36) + tonumber(e, 36) end
+  e = string.match(value, '^1|%d+|%d+|(%d+)|%d+|')
+  return e and tonumber(e)
 end
 
 local function ms(n)
   return string.format('%.0f', n)
 end
 
-local function formatRecord(createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, body)
-  return '1|' .. ms(createdAt) .. '|' .. ms(lastSeenAt) .. '|' .. ms(expiresAt) .. '|' .. ms(absoluteExpiresAt) .. '|' .. body
+local BASE36 = '0123456789abcdefghijklmnopqrstuvwxyz'
+
+-- Offsets are never negative by construction; one would be written as 0 (an earlier expiry, never a later one).
+local function base36(n)
+  n = math.floor(n)
+  if n <= 0 then return '0' end
+  local out = ''
+  while n > 0 do
+    local d = n % 36
+    out = string.sub(BASE36, d + 1, d + 1) .. out
+    n = (n - d) / 36
+  end
+  return out
+end
+
+-- In the record's own version: a version 1 record is renewed as version 1 (its body is version 1's).
+local function formatRecord(version, createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, body)
+  if version == 1 then
+    return '1|' .. ms(createdAt) .. '|' .. ms(lastSeenAt) .. '|' .. ms(expiresAt) .. '|' .. ms(absoluteExpiresAt) .. '|' .. body
+  end
+  return '2|' .. base36(createdAt) .. '|' .. base36(lastSeenAt - createdAt) .. '|' .. base36(expiresAt - createdAt)
+    .. '|' .. base36(absoluteExpiresAt - createdAt) .. '|' .. body
 end
 
 local function hdelAll(key, fields)
