@@ -65,7 +65,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     queuePrefix: readString(env, "QUEUE_PREFIX") ?? "bull",
     sweepCron,
     sweepBatchSize: readInteger(env, "SWEEP_BATCH_SIZE", 500, 1, 10_000),
-    sweepConcurrency: readInteger(env, "SWEEP_CONCURRENCY", 2, 1, 64),
+    sweepConcurrency: readInteger(env, "SWEEP_CONCURRENCY", 1, 1, 64),
     sweepBudgetMs: readInteger(env, "SWEEP_BUDGET_MS", 20_000, 100, 3_600_000),
     sweepLeaseMs: readInteger(env, "SWEEP_LEASE_MS", 30_000, 1_000, 3_600_000),
     concurrency: readInteger(env, "CONCURRENCY", 10, 1, 1_000),

@@ -11,7 +11,7 @@ describe("configuration", () => {
       queuePrefix: "bull",
       sweepCron: "* * * * *",
       sweepBatchSize: 500,
-      sweepConcurrency: 2,
+      sweepConcurrency: 1,
       concurrency: 10,
       httpPort: 8081,
       logLevel: "info",

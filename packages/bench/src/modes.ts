@@ -19,6 +19,10 @@ export interface Sizes {
   sweepUsers: number;
   /** Users with 2 sessions each for the memory figure. */
   memoryUsers: number;
+  /** Dangling users swept while the latency suite measures reads (the sweep must outlast several windows). */
+  latencySweepUsers: number;
+  /** Length of one latency window; a window counts only if the sweep ran from its start to its end. */
+  latencyWindowMs: number;
 }
 
 export const SIZES: Record<Mode, Sizes> = {
@@ -33,6 +37,8 @@ export const SIZES: Record<Mode, Sizes> = {
     expiredJobs: 200,
     sweepUsers: 1_000,
     memoryUsers: 500,
+    latencySweepUsers: 60_000,
+    latencyWindowMs: 100,
   },
   quick: {
     rounds: 3,
@@ -41,10 +47,12 @@ export const SIZES: Record<Mode, Sizes> = {
     concurrency: 256,
     readUsers: 20_000,
     listUsers: 2_000,
-    removals: 10_000,
+    removals: 20_000,
     expiredJobs: 20_000,
     sweepUsers: 50_000,
     memoryUsers: 20_000,
+    latencySweepUsers: 250_000,
+    latencyWindowMs: 500,
   },
   full: {
     rounds: 5,
@@ -53,9 +61,11 @@ export const SIZES: Record<Mode, Sizes> = {
     concurrency: 256,
     readUsers: 20_000,
     listUsers: 2_000,
-    removals: 20_000,
+    removals: 60_000,
     expiredJobs: 100_000,
     sweepUsers: 1_000_000,
     memoryUsers: 100_000,
+    latencySweepUsers: 1_000_000,
+    latencyWindowMs: 500,
   },
 };

@@ -4,7 +4,7 @@
  * interleaved in one comparison. Users have 2 sessions each.
  */
 import { type BenchContext, seed } from "../context.js";
-import { type Figure, throughputFigure } from "../figures.js";
+import { type Figure, type Measured, ratioOf, throughputFigure } from "../figures.js";
 import { compare } from "../harness.js";
 import { DATA, DEVICE, SESSION_JSON, SESSION_OBJECT } from "../payload.js";
 
@@ -70,19 +70,20 @@ export async function readSuite(ctx: BenchContext): Promise<Figure[]> {
     sizes,
     progress,
   );
-  const raw = results["raw HGET+parse"]?.median as number;
-  const get = results["session-core get"]?.median as number;
-  const auth = results["session-core authenticate"]?.median as number;
-  const connect = results["connect-redis get"]?.median as number;
-  const ioredisFloor = results["raw ioredis GET+parse"]?.median as number;
-  const nodeRedisFloor = results["raw node-redis GET+parse"]?.median as number;
+  const result = (name: string) => results[name] as Measured & object;
+  const raw = result("raw HGET+parse");
+  const get = result("session-core get");
+  const auth = result("session-core authenticate");
+  const connect = result("connect-redis get");
+  const ioredisFloor = result("raw ioredis GET+parse");
+  const nodeRedisFloor = result("raw node-redis GET+parse");
   const clients: Figure = {
     figure: "client floor: raw ioredis GET vs raw node-redis GET",
-    ours: ioredisFloor,
-    baseline: nodeRedisFloor,
+    ours: ioredisFloor.median,
+    baseline: nodeRedisFloor.median,
     baselineName: "node-redis (connect-redis's client)",
     unit: "ops/s",
-    ratio: ioredisFloor / nodeRedisFloor,
+    ratio: ratioOf(ioredisFloor, nodeRedisFloor),
     target: "reported",
     pass: null,
     note: "the ceiling any ioredis-based store has against connect-redis on this machine",

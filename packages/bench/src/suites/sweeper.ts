@@ -16,7 +16,7 @@ import { storedRecord } from "../payload.js";
 const CHILD = fileURLToPath(new URL("../../dist/sweep-child.js", import.meta.url));
 export const SWEEP_BATCH = 1_000;
 /** The worker's default SWEEP_CONCURRENCY, and a faster setting that trades read latency for sweep speed. */
-export const SWEEP_CONCURRENCY = { default: 2, fast: 4 } as const;
+export const SWEEP_CONCURRENCY = { default: 1, fast: 2 } as const;
 
 export interface SweepResult {
   durationMs: number;

@@ -4,7 +4,7 @@
  * steps without atomicity. Each comparison interleaves its two contenders.
  */
 import { type BenchContext, seed } from "../context.js";
-import { type Figure, throughputFigure } from "../figures.js";
+import { type Figure, type Measured, throughputFigure } from "../figures.js";
 import { compare } from "../harness.js";
 import { DATA, DEVICE, SESSION_JSON, SESSION_OBJECT, USER_INFO } from "../payload.js";
 
@@ -27,18 +27,18 @@ export async function writeSuite(ctx: BenchContext): Promise<Figure[]> {
   figures.push(
     throughputFigure(
       "`create`",
-      created["session-core create"]?.median as number,
+      created["session-core create"] as Measured,
       "connect-redis `set` (node-redis)",
-      created["connect-redis set"]?.median as number,
+      created["connect-redis set"] as Measured,
       0.9,
     ),
   );
   figures.push({
     ...throughputFigure(
       "`create` vs the ioredis floor",
-      created["session-core create"]?.median as number,
+      created["session-core create"] as Measured,
       "raw ioredis SET EX of the payload",
-      created["raw ioredis SET"]?.median as number,
+      created["raw ioredis SET"] as Measured,
       0,
     ),
     target: "reported",
@@ -81,7 +81,7 @@ export async function writeSuite(ctx: BenchContext): Promise<Figure[]> {
       },
     },
   ]);
-  figures.push(ratioOf("`touch`", touched, "session-core touch", "raw touch", "raw HGET, parse, HSET, PEXPIRE"));
+  figures.push(halfOfRaw("`touch`", touched, "session-core touch", "raw touch", "raw HGET, parse, HSET, PEXPIRE"));
 
   const listed = await run("list", [
     {
@@ -98,7 +98,7 @@ export async function writeSuite(ctx: BenchContext): Promise<Figure[]> {
     { name: "session-core list", op: (i) => store.list(`five-${i % users}`) },
   ]);
   figures.push(
-    ratioOf("`list` (5 devices)", listed, "session-core list", "raw list", "raw HGETALL, parse, filter, sort"),
+    halfOfRaw("`list` (5 devices)", listed, "session-core list", "raw list", "raw HGETALL, parse, filter, sort"),
   );
 
   const infoJson = JSON.stringify(USER_INFO);
@@ -119,7 +119,7 @@ export async function writeSuite(ctx: BenchContext): Promise<Figure[]> {
       },
     },
   ]);
-  figures.push(ratioOf("`setUserInfo`", infos, "session-core setUserInfo", "raw setUserInfo", "raw HEXISTS, HSET"));
+  figures.push(halfOfRaw("`setUserInfo`", infos, "session-core setUserInfo", "raw setUserInfo", "raw HEXISTS, HSET"));
 
   // remove and removeAll: seed what each contender removes before it runs; time a fixed count.
   const n = sizes.removals;
@@ -151,7 +151,7 @@ export async function writeSuite(ctx: BenchContext): Promise<Figure[]> {
       },
     },
   ]);
-  figures.push(ratioOf("`remove`", removed, "session-core remove", "raw remove", "raw HDEL"));
+  figures.push(halfOfRaw("`remove`", removed, "session-core remove", "raw remove", "raw HDEL"));
 
   const removedAll = await run("removeAll", [
     {
@@ -167,22 +167,16 @@ export async function writeSuite(ctx: BenchContext): Promise<Figure[]> {
       op: (i, round) => store.removeAll(`rm-${round + 100}-${i}`),
     },
   ]);
-  figures.push(ratioOf("`removeAll` (2 devices)", removedAll, "session-core removeAll", "raw removeAll", "raw DEL"));
+  figures.push(halfOfRaw("`removeAll` (2 devices)", removedAll, "session-core removeAll", "raw removeAll", "raw DEL"));
   return figures;
 }
 
-function ratioOf(
+function halfOfRaw(
   figure: string,
-  results: Record<string, { median: number }>,
+  results: Record<string, Measured>,
   ours: string,
   baseline: string,
   baselineName: string,
 ): Figure {
-  return throughputFigure(
-    figure,
-    results[ours]?.median as number,
-    baselineName,
-    results[baseline]?.median as number,
-    0.5,
-  );
+  return throughputFigure(figure, results[ours] as Measured, baselineName, results[baseline] as Measured, 0.5);
 }
