@@ -26,6 +26,8 @@ export interface WorkerConfig {
   sweepBatchSize: number;
   /** Users cleaned at once within a batch. */
   sweepConcurrency: number;
+  /** Share of a sweep's wall time spent in Redis calls, in percent; it rests the remainder between steps. */
+  sweepDutyPercent: number;
   /** A sweep stops starting new batches after this long; the rest waits for the next run. */
   sweepBudgetMs: number;
   /** How long the sweep lease lives without renewal, i.e. how soon another replica takes over from a dead one. */
@@ -66,6 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     sweepCron,
     sweepBatchSize: readInteger(env, "SWEEP_BATCH_SIZE", 500, 1, 10_000),
     sweepConcurrency: readInteger(env, "SWEEP_CONCURRENCY", 1, 1, 64),
+    sweepDutyPercent: readInteger(env, "SWEEP_DUTY_PERCENT", 50, 1, 100),
     sweepBudgetMs: readInteger(env, "SWEEP_BUDGET_MS", 20_000, 100, 3_600_000),
     sweepLeaseMs: readInteger(env, "SWEEP_LEASE_MS", 30_000, 1_000, 3_600_000),
     concurrency: readInteger(env, "CONCURRENCY", 10, 1, 1_000),

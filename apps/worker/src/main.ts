@@ -52,6 +52,7 @@ const sweeper = createSweeper({
   cron: config.sweepCron,
   batchSize: config.sweepBatchSize,
   concurrency: config.sweepConcurrency,
+  dutyPercent: config.sweepDutyPercent,
   budgetMs: config.sweepBudgetMs,
   leaseMs: config.sweepLeaseMs,
   logger,

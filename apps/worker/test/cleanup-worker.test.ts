@@ -1,4 +1,10 @@
-import { DELETE_EXPIRED_SESSION_JOB, SessionExpiredError, sessionKeyOf, userKey } from "@multisession/session-core";
+import {
+  DELETE_EXPIRED_SESSION_JOB,
+  encodeRecord,
+  SessionExpiredError,
+  sessionKeyOf,
+  userKey,
+} from "@multisession/session-core";
 import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import { openSessionSide, type SessionSide, sleep } from "./support/sessions.js";
 import { eventually, getJson, startWorker, type WorkerProcess } from "./support/worker.js";
@@ -28,24 +34,19 @@ describe("the cleanup consumer", () => {
   });
 
   it("a job for a session renewed meanwhile deletes nothing", async () => {
-    const { sessionId } = await side.store.create("renewer");
+    const { sessionId, session } = await side.store.create("renewer");
     await sleep(350);
     // Hold the job back (queue paused) while the session is renewed, then let the worker run it.
     await side.queue.pause();
     await expect(side.store.get("renewer", sessionId)).rejects.toBeInstanceOf(SessionExpiredError);
     expect(await side.queue.getJobs(["waiting"])).toHaveLength(1);
-    const key = userKey(side.prefix, "renewer");
-    const field = sessionKeyOf(sessionId);
-    const [version, createdAt, , , absolute, ...body] = ((await side.redis.hget(key, field)) as string).split("|");
     const now = Date.now();
-    const created = Number.parseInt(createdAt as string, 36);
-    await side.redis.hset(
-      key,
-      field,
-      [version, createdAt, (now - created).toString(36), (now + 60_000 - created).toString(36), absolute, ...body].join(
-        "|",
-      ),
+    const renewed = encodeRecord(
+      { createdAt: session.createdAt, lastSeenAt: now, expiresAt: now + 60_000, absoluteExpiresAt: now + 60_000 },
+      {},
+      {},
     );
+    await side.redis.hset(userKey(side.prefix, "renewer"), sessionKeyOf(sessionId), renewed);
     await side.queue.resume();
     await eventually(async () => (await side.queue.getJobCounts()).completed === 1);
     const [job] = await side.queue.getJobs(["completed"]);

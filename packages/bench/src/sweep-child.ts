@@ -1,7 +1,7 @@
 /**
  * Runs one sweep of the worker's sweeper in a process of its own, so its
  * peak RSS can be read, and prints one JSON line with the result. Used by
- * the sweeper and latency suites: `node sweep-child.js <redisUrl> <batchSize> <concurrency>`.
+ * the sweeper and latency suites: `node sweep-child.js <redisUrl> <batchSize> <concurrency> <dutyPercent>`.
  */
 import { CLEANUP_QUEUE_NAME, SESSION_CONNECTION_OPTIONS, SessionStore } from "@multisession/session-core";
 import { createMetrics } from "@multisession/worker/dist/metrics.js";
@@ -11,7 +11,7 @@ import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { pino } from "pino";
 
-const [url, batch, concurrency] = process.argv.slice(2);
+const [url, batch, concurrency, duty] = process.argv.slice(2);
 const logger = pino({ level: "silent" });
 // As the worker connects (service-kit's connectRedis).
 const redis = new Redis(url as string, { ...SESSION_CONNECTION_OPTIONS });
@@ -26,6 +26,7 @@ const sweeper = createSweeper({
   cron: "0 0 1 1 *",
   batchSize: Number(batch),
   concurrency: Number(concurrency),
+  dutyPercent: Number(duty),
   budgetMs: 3_600_000,
   leaseMs: 60_000,
   logger,

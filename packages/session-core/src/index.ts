@@ -32,5 +32,6 @@ export {
   type CreatedSession,
   type CreateSessionInput,
   SessionStore,
+  type SweepStepResult,
 } from "./store.js";
 export { parseToken, sessionKeyOf } from "./token.js";

@@ -20,6 +20,11 @@ export function userKey(prefix: string, userId: string): string {
   return `${prefix}usersession:{${userId}}`;
 }
 
+/** What goes before and after the user id in `userKey`, for a script that builds keys from user ids. */
+export function userKeyAround(prefix: string): [before: string, after: string] {
+  return [`${prefix}usersession:{`, "}"];
+}
+
 /** The sorted set of users scored by when their hash next needs the sweeper (see `store.ts`). */
 export function activityKey(prefix: string): string {
   return `${prefix}usersession-activity`;

@@ -20,9 +20,10 @@
  *   Writers only ever lower a score (ZADD LT). The sweeper claims due users
  *   (removing them) before cleaning them and re-adds those still live, so a
  *   login racing a sweep is never lost from the set. On a single Redis the
- *   create script scores the user itself, atomically. On Redis Cluster the
- *   set is in another slot than the user's hash, so scripts stay single-slot
- *   and the set is written by a separate command right after.
+ *   create script scores the user itself, and one sweep script claims,
+ *   cleans and re-adds, all atomically. On Redis Cluster the set is in
+ *   another slot than the user's hash, so scripts stay single-slot and the
+ *   set is written by separate commands right before or after.
  */
 import type { Cluster, Redis } from "ioredis";
 import {
@@ -39,7 +40,7 @@ import {
   SessionLimitError,
   SessionNotFoundError,
 } from "./errors.js";
-import { activityKey, assertUserId, USER_INFO_FIELD, userKey } from "./keys.js";
+import { activityKey, assertUserId, USER_INFO_FIELD, userKey, userKeyAround } from "./keys.js";
 import { type ResolvedOptions, resolveOptions, type SessionStoreOptions } from "./options.js";
 import { type Device, type JsonValue, toDevice, toJson } from "./payload.js";
 import { decodeRecord, decodeUserInfo, encodeBody, type Session } from "./record.js";
@@ -82,11 +83,28 @@ const SESSION_KEY_PATTERN = /^[A-Za-z0-9_-]{43}$/;
  */
 export const CLEAN_USERS_PER_CALL = 128;
 
+/** What one sweep step did. */
+export interface SweepStepResult {
+  usersCleaned: number;
+  sessionsDeleted: number;
+  hashesDeleted: number;
+}
+
+/** On a cluster, cleaning calls (one user each) in flight at once. */
+const CLUSTER_CLEAN_CALLS = 16;
+
+function assertLimit(limit: number): void {
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > 100_000) {
+    throw new InvalidInputError("limit", `must be an integer from 1 to 100000 (received ${limit})`);
+  }
+}
+
 export class SessionStore {
   readonly #options: ResolvedOptions;
   readonly #redis: Redis | Cluster;
   readonly #run: ScriptRunner;
   readonly #activityKey: string;
+  readonly #userKeyAround: [before: string, after: string];
   /** The read script's fixed arguments, as strings once rather than numbers on every read. */
   readonly #readArgs: [idle: string, touchInterval: string, grace: string];
   readonly #clock: RedisClock;
@@ -96,6 +114,7 @@ export class SessionStore {
     this.#redis = this.#options.redis;
     this.#run = scriptRunner(this.#redis);
     this.#activityKey = activityKey(this.#options.prefix);
+    this.#userKeyAround = userKeyAround(this.#options.prefix);
     const { idleTimeoutMs, touchIntervalMs, keyGraceMs } = this.#options;
     this.#readArgs = [String(idleTimeoutMs), String(touchIntervalMs), String(keyGraceMs)];
     this.#clock = new RedisClock(this.#redis);
@@ -275,16 +294,28 @@ export class SessionStore {
       return userKey(prefix, userId);
     });
     const perCall = this.#redis.isCluster ? 1 : CLEAN_USERS_PER_CALL;
-    const results: CleanUserResult[] = [];
-    for (let start = 0; start < keys.length; start += perCall) {
-      const chunk = keys.slice(start, start + perCall);
-      let reply: unknown;
-      try {
-        reply = await this.#run("cleanUsers", chunk, []);
-      } catch (error) {
-        throw new SessionBackendError("cleanUsers", error);
+    const chunks: string[][] = [];
+    for (let start = 0; start < keys.length; start += perCall) chunks.push(keys.slice(start, start + perCall));
+    const replies: unknown[][] = new Array(chunks.length);
+    let next = 0;
+    const lane = async () => {
+      while (next < chunks.length) {
+        const index = next++;
+        const chunk = chunks[index] as string[];
+        let reply: unknown;
+        try {
+          reply = await this.#run("cleanUsers", chunk, []);
+        } catch (error) {
+          throw new SessionBackendError("cleanUsers", error);
+        }
+        if (!Array.isArray(reply) || reply.length !== chunk.length * 3) throw this.#unexpected("cleanUsers", reply);
+        replies[index] = reply;
       }
-      if (!Array.isArray(reply) || reply.length !== chunk.length * 3) throw this.#unexpected("cleanUsers", reply);
+    };
+    // Calls run one after another on a single Redis (each already takes many users); a few at once on a cluster.
+    await Promise.all(Array.from({ length: this.#redis.isCluster ? CLUSTER_CLEAN_CALLS : 1 }, lane));
+    const results: CleanUserResult[] = [];
+    for (const reply of replies) {
       for (let i = 0; i < reply.length; i += 3) {
         const earliest = Number(reply[i + 2]);
         results.push({
@@ -329,14 +360,52 @@ export class SessionStore {
 
   /** Takes up to `limit` users that are due for cleaning off the activity set, earliest first. */
   async claimDueUsers(limit: number): Promise<string[]> {
-    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 100_000) {
-      throw new InvalidInputError("limit", `must be an integer from 1 to 100000 (received ${limit})`);
-    }
+    assertLimit(limit);
     try {
       return ((await this.#run("claimDueUsers", [this.#activityKey], [limit])) as unknown[]).map(String);
     } catch (error) {
       throw new SessionBackendError("claimDueUsers", error);
     }
+  }
+
+  /**
+   * The sweeper's step: claims up to `limit` due users, cleans each one
+   * (as `cleanUser`) and puts those that keep a live session back in the
+   * activity set. On a single Redis each CLEAN_USERS_PER_CALL users are one
+   * atomic script, with nothing sent back and forth per user and no claimed
+   * user ever out of the set. On a cluster (the users' hashes are in other
+   * slots than the set) it claims, cleans and re-adds in separate calls.
+   */
+  async sweepDueUsers(limit: number): Promise<SweepStepResult> {
+    assertLimit(limit);
+    const total: SweepStepResult = { usersCleaned: 0, sessionsDeleted: 0, hashesDeleted: 0 };
+    if (this.#redis.isCluster) {
+      const users = await this.claimDueUsers(limit);
+      const results = await this.cleanUsers(users);
+      total.usersCleaned = users.length;
+      for (const result of results) {
+        total.sessionsDeleted += result.deletedSessions;
+        if (result.deletedHash) total.hashesDeleted++;
+      }
+      return total;
+    }
+    const [before, after] = this.#userKeyAround;
+    while (total.usersCleaned < limit) {
+      const want = Math.min(limit - total.usersCleaned, CLEAN_USERS_PER_CALL);
+      let reply: unknown;
+      try {
+        reply = await this.#run("sweepDueUsers", [this.#activityKey], [want, before, after]);
+      } catch (error) {
+        throw new SessionBackendError("sweepDueUsers", error);
+      }
+      if (!Array.isArray(reply) || reply.length !== 3) throw this.#unexpected("sweepDueUsers", reply);
+      const [users, sessions, hashes] = reply.map(Number) as [number, number, number];
+      total.usersCleaned += users;
+      total.sessionsDeleted += sessions;
+      total.hashesDeleted += hashes;
+      if (users < want) break;
+    }
+    return total;
   }
 
   // --- helpers ---

@@ -1,11 +1,13 @@
 /**
  * The sweeper: on every cron tick the replica holding the lease (lease.ts)
- * claims due users from session-core's activity set in bounded batches and
- * cleans them through session-core's `cleanUsers`, until nothing due is
- * left, the time budget is spent (the rest waits for the next run) or the
+ * sweeps due users from session-core's activity set with session-core's
+ * `sweepDueUsers`, in steps of at most `batchSize` users, until nothing due
+ * is left, the time budget is spent (the rest waits for the next run) or the
  * lease is lost. Each run logs one summary line.
  */
-import { CLEAN_USERS_PER_CALL, type SessionStore } from "@multisession/session-core";
+
+import { setTimeout as sleep } from "node:timers/promises";
+import type { SessionStore } from "@multisession/session-core";
 import { createTask, type ScheduledTask } from "node-cron";
 import type { Logger } from "pino";
 import type { Metrics, SweepSummary } from "../metrics.js";
@@ -16,8 +18,13 @@ export interface SweeperOptions {
   lease: SweepLease;
   cron: string;
   batchSize: number;
-  /** Cleaning calls in flight (each up to CLEAN_USERS_PER_CALL users): more sweeps faster and slows API reads meanwhile. */
+  /** Sweep steps in flight: more sweeps faster and slows API reads meanwhile. */
   concurrency: number;
+  /**
+   * Share of wall time spent in sweep steps, in percent: after a step that took t ms a lane rests
+   * t × (100 − duty) / duty ms, leaving Redis (and the machine) to the API servers meanwhile.
+   */
+  dutyPercent: number;
   budgetMs: number;
   leaseMs: number;
   logger: Logger;
@@ -47,43 +54,37 @@ export function createSweeper(options: SweeperOptions): Sweeper {
       durationMs: 0,
       budgetExhausted: false,
     };
-    for (;;) {
-      if (performance.now() - startedAt >= budgetMs) {
-        summary.budgetExhausted = true;
-        break;
-      }
-      if (!keepGoing()) break;
-      const users = await store.claimDueUsers(batchSize);
-      if (users.length === 0) break;
-      // The batch is cleaned in calls of up to CLEAN_USERS_PER_CALL users (each user judged on its own
-      // inside one atomic script), at most `concurrency` calls at a time, so that a sweep never queues
-      // more than a few milliseconds of work ahead of the API servers' reads. Users that keep a live
-      // session go back into the activity set in one command per batch.
-      let failure: unknown;
-      let next = 0;
-      const stillActive: { userId: string; dueAt: number }[] = [];
-      const lane = async () => {
-        while (next < users.length && failure === undefined) {
-          const chunk = users.slice(next, next + CLEAN_USERS_PER_CALL);
-          next += chunk.length;
-          try {
-            const results = await store.cleanUsers(chunk, { reschedule: false });
-            results.forEach((result, i) => {
-              summary.usersScanned++;
-              summary.sessionsDeleted += result.deletedSessions;
-              if (result.deletedHash) summary.hashesDeleted++;
-              if (result.nextDueAt !== null) stillActive.push({ userId: chunk[i] as string, dueAt: result.nextDueAt });
-            });
-          } catch (error) {
-            failure ??= error;
-          }
+    // `concurrency` lanes, each taking sweep steps of up to `batchSize` users until nothing due is
+    // left, the budget is spent or the lease is lost. A step is session-core's: on a single Redis, one
+    // atomic script per 128 users (claim, clean each user on its own, re-add the still-live ones).
+    let finished = false;
+    const lane = async () => {
+      while (!finished) {
+        if (performance.now() - startedAt >= budgetMs) {
+          summary.budgetExhausted = true;
+          finished = true;
+          break;
         }
-      };
-      const calls = Math.ceil(users.length / CLEAN_USERS_PER_CALL);
-      await Promise.all(Array.from({ length: Math.min(options.concurrency, calls) }, lane));
-      await store.rescheduleUsers(stillActive);
-      if (failure !== undefined) throw failure;
-      logger.debug({ batch: users.length, usersScanned: summary.usersScanned }, "sweep progress");
+        if (!keepGoing()) {
+          finished = true;
+          break;
+        }
+        const stepStarted = performance.now();
+        const step = await store.sweepDueUsers(batchSize);
+        summary.usersScanned += step.usersCleaned;
+        summary.sessionsDeleted += step.sessionsDeleted;
+        summary.hashesDeleted += step.hashesDeleted;
+        if (step.usersCleaned < batchSize) finished = true;
+        logger.debug({ step: step.usersCleaned, usersScanned: summary.usersScanned }, "sweep progress");
+        if (!finished && options.dutyPercent < 100) {
+          await sleep(((performance.now() - stepStarted) * (100 - options.dutyPercent)) / options.dutyPercent);
+        }
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: options.concurrency }, lane));
+    } finally {
+      finished = true;
     }
     summary.durationMs = Math.round(performance.now() - startedAt);
     return summary;

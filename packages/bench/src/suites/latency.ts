@@ -1,13 +1,13 @@
 /**
  * `get` latency (p50, p99) at full concurrency, without a sweep and while
  * the worker's sweep runs in another process on a large set of dangling users
- * (at the worker's default SWEEP_CONCURRENCY and at a faster setting).
+ * (at the worker's default settings and flat out).
  */
 import type { BenchContext } from "../context.js";
 import type { Figure } from "../figures.js";
 import { closedLoop, median, percentile } from "../harness.js";
 import { seedReadFixture } from "./reads.js";
-import { SWEEP_CONCURRENCY, seedDangling, startSweepChild } from "./sweeper.js";
+import { SWEEP_SETTINGS, type SweepSetting, seedDangling, startSweepChild } from "./sweeper.js";
 
 export async function latencySuite(ctx: BenchContext): Promise<Figure[]> {
   const { sizes, progress } = ctx;
@@ -41,9 +41,9 @@ export async function latencySuite(ctx: BenchContext): Promise<Figure[]> {
     `latency: without sweep p50 ${quiet.p50.toFixed(2)} ms, p99 ${quiet.p99.toFixed(2)} ms (${quiet.windows} windows)`,
   );
 
-  const duringSweep = async (concurrency: number, tag: string) => {
+  const duringSweep = async (setting: SweepSetting, tag: string) => {
     await seedDangling(ctx, sizes.latencySweepUsers, tag);
-    const sweep = startSweepChild(ctx.url, concurrency);
+    const sweep = startSweepChild(ctx.url, setting);
     let done = false;
     const finished = sweep.result.finally(() => {
       done = true;
@@ -60,12 +60,12 @@ export async function latencySuite(ctx: BenchContext): Promise<Figure[]> {
     }
     const summary = summarize(runs);
     progress.step(
-      `latency: during sweep (${concurrency} in flight) p50 ${summary.p50.toFixed(2)} ms, p99 ${summary.p99.toFixed(2)} ms (${summary.windows} windows in a ${durationMs} ms sweep)`,
+      `latency: during sweep (${setting.label}) p50 ${summary.p50.toFixed(2)} ms, p99 ${summary.p99.toFixed(2)} ms (${summary.windows} windows in a ${durationMs} ms sweep)`,
     );
     return summary;
   };
-  const busy = await duringSweep(SWEEP_CONCURRENCY.default, "lat");
-  const busyFast = await duringSweep(SWEEP_CONCURRENCY.fast, "lat2");
+  const busy = await duringSweep(SWEEP_SETTINGS.default, "lat");
+  const busyFast = await duringSweep(SWEEP_SETTINGS.fast, "lat2");
   const p99Figure = (figure: string, during: typeof busy): Figure => ({
     figure,
     ours: during.p99,
@@ -79,7 +79,7 @@ export async function latencySuite(ctx: BenchContext): Promise<Figure[]> {
   });
   return [
     {
-      figure: `\`get\` p50 latency during a sweep (SWEEP_CONCURRENCY=${SWEEP_CONCURRENCY.default})`,
+      figure: `\`get\` p50 latency during a sweep (${SWEEP_SETTINGS.default.label})`,
       ours: busy.p50,
       baseline: quiet.p50,
       baselineName: "the same without a sweep",
@@ -88,7 +88,7 @@ export async function latencySuite(ctx: BenchContext): Promise<Figure[]> {
       target: "reported",
       pass: null,
     },
-    p99Figure(`\`get\` p99 latency during a sweep (SWEEP_CONCURRENCY=${SWEEP_CONCURRENCY.default})`, busy),
-    p99Figure(`\`get\` p99 latency during a sweep at SWEEP_CONCURRENCY=${SWEEP_CONCURRENCY.fast}`, busyFast),
+    p99Figure(`\`get\` p99 latency during a sweep (${SWEEP_SETTINGS.default.label})`, busy),
+    p99Figure(`\`get\` p99 latency during a sweep (${SWEEP_SETTINGS.fast.label})`, busyFast),
   ];
 }

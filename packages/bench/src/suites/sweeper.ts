@@ -15,8 +15,18 @@ import { storedRecord } from "../payload.js";
 // Always the built file, whether this module runs from src/ (tests) or dist/.
 const CHILD = fileURLToPath(new URL("../../dist/sweep-child.js", import.meta.url));
 export const SWEEP_BATCH = 1_000;
-/** The worker's default SWEEP_CONCURRENCY, and a faster setting that trades read latency for sweep speed. */
-export const SWEEP_CONCURRENCY = { default: 1, fast: 2 } as const;
+/** A sweeper setting: SWEEP_CONCURRENCY and SWEEP_DUTY_PERCENT, and how the table names it. */
+export interface SweepSetting {
+  concurrency: number;
+  dutyPercent: number;
+  label: string;
+}
+
+/** The worker's defaults, and a setting that sweeps flat out, trading read latency for sweep speed. */
+export const SWEEP_SETTINGS: { default: SweepSetting; fast: SweepSetting } = {
+  default: { concurrency: 1, dutyPercent: 50, label: "worker defaults: SWEEP_CONCURRENCY=1, SWEEP_DUTY_PERCENT=50" },
+  fast: { concurrency: 2, dutyPercent: 100, label: "flat out: SWEEP_CONCURRENCY=2, SWEEP_DUTY_PERCENT=100" },
+};
 
 export interface SweepResult {
   durationMs: number;
@@ -50,9 +60,10 @@ export async function seedDangling(ctx: BenchContext, users: number, tag: string
 
 export function startSweepChild(
   url: string,
-  concurrency: number = SWEEP_CONCURRENCY.default,
+  setting: SweepSetting = SWEEP_SETTINGS.default,
 ): { started: Promise<void>; result: Promise<SweepResult>; child: ChildProcess } {
-  const child = spawn(process.execPath, [CHILD, url, String(SWEEP_BATCH), String(concurrency)], {
+  const args = [CHILD, url, String(SWEEP_BATCH), String(setting.concurrency), String(setting.dutyPercent)];
+  const child = spawn(process.execPath, args, {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
@@ -123,8 +134,8 @@ export async function sweeperSuite(ctx: BenchContext): Promise<Figure[]> {
   // The same sweep at the faster setting (see the latency suite for what it costs reads).
   await ctx.flush();
   await seedDangling(ctx, users, "fast");
-  const fast = await startSweepChild(ctx.url, SWEEP_CONCURRENCY.fast).result;
-  progress.step(`sweeper: ${fast.durationMs} ms at SWEEP_CONCURRENCY=${SWEEP_CONCURRENCY.fast}`);
+  const fast = await startSweepChild(ctx.url, SWEEP_SETTINGS.fast).result;
+  progress.step(`sweeper: ${fast.durationMs} ms ${SWEEP_SETTINGS.fast.label}`);
   progress.step(
     `sweeper: peak RSS ${full.peakRssMb.toFixed(0)} MB at ${users} users, ${quarter.peakRssMb.toFixed(0)} MB at a quarter`,
   );
@@ -132,7 +143,7 @@ export async function sweeperSuite(ctx: BenchContext): Promise<Figure[]> {
 
   return [
     {
-      figure: `sweeper: ${users.toLocaleString("en")} dangling users, one by one (SWEEP_CONCURRENCY=${SWEEP_CONCURRENCY.default})`,
+      figure: `sweeper: ${users.toLocaleString("en")} dangling users, one by one (${SWEEP_SETTINGS.default.label})`,
       ours: usersPerSec(ours),
       baseline: usersPerSec(raw),
       baselineName: "pipelined raw DEL + ZREM",
@@ -143,7 +154,7 @@ export async function sweeperSuite(ctx: BenchContext): Promise<Figure[]> {
       note: `${(ours / 1000).toFixed(1)} s for ${users.toLocaleString("en")} users (${full.sessionsDeleted.toLocaleString("en")} sessions, ${full.hashesDeleted.toLocaleString("en")} hashes deleted)`,
     },
     {
-      figure: `sweeper at SWEEP_CONCURRENCY=${SWEEP_CONCURRENCY.fast}`,
+      figure: `sweeper ${SWEEP_SETTINGS.fast.label}`,
       ours: usersPerSec(fast.durationMs),
       baseline: usersPerSec(raw),
       baselineName: "pipelined raw DEL + ZREM",

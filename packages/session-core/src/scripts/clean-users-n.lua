@@ -18,31 +18,10 @@
 local now = nowMs()
 local out = {}
 for k = 1, #KEYS do
-  local key = KEYS[k]
-  local all = redis.call('HGETALL', key)
-  local dead, live, earliest = {}, 0, 0
-  for i = 1, #all, 2 do
-    local field = all[i]
-    if field ~= INFO_FIELD then
-      local expiresAt = expiryOf(all[i + 1])
-      if expiresAt and expiresAt > now then
-        live = live + 1
-        if earliest == 0 or expiresAt < earliest then earliest = expiresAt end
-      else
-        dead[#dead + 1] = field
-      end
-    end
-  end
+  local deleted, deletedHash, earliest = cleanHash(KEYS[k], now)
   local n = #out
-  out[n + 1] = #dead
-  if live > 0 then
-    hdelAll(key, dead)
-    out[n + 2] = 0
-    out[n + 3] = earliest
-  else
-    -- Nothing live: the hash goes whole, user info too (an absent key reports no deletion).
-    out[n + 2] = #all > 0 and redis.call('DEL', key) or 0
-    out[n + 3] = 0
-  end
+  out[n + 1] = deleted
+  out[n + 2] = deletedHash
+  out[n + 3] = earliest
 end
 return out

@@ -30,6 +30,7 @@ const SCRIPT_FILES = {
   deleteExpiredSession: "delete-expired-session-1.lua",
   cleanUsers: "clean-users-n.lua",
   claimDueUsers: "claim-due-users-1.lua",
+  sweepDueUsers: "sweep-due-users-1.lua",
 } as const;
 
 export type ScriptName = keyof typeof SCRIPT_FILES;

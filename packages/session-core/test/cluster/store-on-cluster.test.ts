@@ -206,4 +206,24 @@ describe("SessionStore on a three-master Redis Cluster", () => {
     expect(perMaster.every((count) => count > 0)).toBe(true);
     for (const userId of stayers) expect(await longLived.list(userId)).toHaveLength(1);
   });
+
+  it("sweepDueUsers on a cluster claims, cleans and re-scores in separate calls", async () => {
+    const shortLived = openStore({ idleTimeoutMs: SHORT_IDLE_MS, touchIntervalMs: 0 });
+    const longLived = openStore();
+    const stayers = new Set(USERS.filter((_, i) => i % 3 === 0));
+    await forEachUser(async (userId) => {
+      await shortLived.create(userId, { userInfo: { userId } });
+      if (stayers.has(userId)) await longLived.create(userId);
+    });
+    await sleep(SHORT_IDLE_MS + 100);
+    const first = await shortLived.sweepDueUsers(5);
+    expect(first.usersCleaned).toBe(5);
+    const rest = await shortLived.sweepDueUsers(1_000);
+    expect(first.usersCleaned + rest.usersCleaned).toBe(USERS.length);
+    expect(first.sessionsDeleted + rest.sessionsDeleted).toBe(USERS.length);
+    expect(first.hashesDeleted + rest.hashesDeleted).toBe(USERS.length - stayers.size);
+    expect(await shortLived.sweepDueUsers(1_000)).toEqual({ usersCleaned: 0, sessionsDeleted: 0, hashesDeleted: 0 });
+    expect(await redis.zcard(activityKey(prefix))).toBe(stayers.size);
+    for (const userId of stayers) expect(await longLived.list(userId)).toHaveLength(1);
+  });
 });

@@ -128,6 +128,11 @@ describe("data, device and user info", () => {
     await expectInvalid(() => store.create("valid-user", { device: device as never }), field);
   });
 
+  it.each([0, -1, 1.5, 100_001, Number.NaN])("rejects %s as a sweep or claim limit", async (limit) => {
+    await expectInvalid(() => store.sweepDueUsers(limit), "limit", /from 1 to 100000/);
+    await expectInvalid(() => store.claimDueUsers(limit), "limit", /from 1 to 100000/);
+  });
+
   it("rejects a non-array list of users to clean", async () => {
     await expectInvalid(() => store.cleanUsers("solo" as never), "userIds", /must be an array/);
   });

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   activityKey,
   CLEAN_USERS_PER_CALL,
+  encodeRecord,
   SessionExpiredError,
   SessionNotFoundError,
   sessionKeyOf,
@@ -33,24 +34,18 @@ describe("deleteExpiredSession (the deletion job's operation)", () => {
   });
 
   it("a late deletion job after renewal deletes nothing", async () => {
-    const { sessionId } = await ctx.store.create("renewed");
+    const { sessionId, session } = await ctx.store.create("renewed");
     await sleep(350);
     await expect(ctx.store.get("renewed", sessionId)).rejects.toBeInstanceOf(SessionExpiredError);
     const [job] = await ctx.queue.getJobs(["waiting"]);
     // The session is renewed before the job runs (as by a server with a longer idle timeout).
-    const key = userKey(ctx.prefix, "renewed");
-    const field = sessionKeyOf(sessionId);
-    const stored = (await ctx.redis.hget(key, field)) as string;
-    const [version, createdAt, , , absolute, ...body] = stored.split("|");
     const now = Date.now();
-    const created = Number.parseInt(createdAt as string, 36);
-    await ctx.redis.hset(
-      key,
-      field,
-      [version, createdAt, (now - created).toString(36), (now + 60_000 - created).toString(36), absolute, ...body].join(
-        "|",
-      ),
+    const renewed = encodeRecord(
+      { createdAt: session.createdAt, lastSeenAt: now, expiresAt: now + 60_000, absoluteExpiresAt: now + 60_000 },
+      {},
+      {},
     );
+    await ctx.redis.hset(userKey(ctx.prefix, "renewed"), sessionKeyOf(sessionId), renewed);
 
     expect(await ctx.store.deleteExpiredSession(job?.data.userId, job?.data.sessionKey)).toEqual({
       deletedSession: false,
@@ -245,5 +240,58 @@ describe("claimDueUsers and cleanUser (the sweeper's operations)", () => {
       expect(await score(userId)).toBe(kind < 2 ? (kept.get(userId) as number) : null);
     }
     expect(await ctx.store.cleanUsers([])).toEqual([]);
+  });
+
+  it("sweepDueUsers claims, cleans each user and re-adds the live ones, over several calls, within its limit", async () => {
+    const long = ctx.another({ idleTimeoutMs: 60_000 });
+    const count = CLEAN_USERS_PER_CALL * 2 + 30;
+    const kept = new Map<string, number>();
+    for (let i = 0; i < count; i++) {
+      const userId = `sweep${i}`;
+      await ctx.store.create(userId, { userInfo: { i } });
+      if (i % 3 === 0) await ctx.store.create(userId);
+      if (i % 2 === 0) kept.set(userId, (await long.create(userId)).session.expiresAt);
+    }
+    await ctx.redis.hset(userKey(ctx.prefix, "sweep1"), "C".repeat(43), "corrupt");
+    await sleep(350);
+
+    const first = await ctx.store.sweepDueUsers(10);
+    expect(first.usersCleaned).toBe(10);
+    const rest = await ctx.store.sweepDueUsers(100_000);
+    expect(first.usersCleaned + rest.usersCleaned).toBe(count);
+    const expiredSessions = count + Math.ceil(count / 3) + 1;
+    expect(first.sessionsDeleted + rest.sessionsDeleted).toBe(expiredSessions);
+    expect(first.hashesDeleted + rest.hashesDeleted).toBe(count - kept.size);
+    expect(await ctx.store.sweepDueUsers(100)).toEqual({ usersCleaned: 0, sessionsDeleted: 0, hashesDeleted: 0 });
+
+    for (let i = 0; i < count; i++) {
+      const userId = `sweep${i}`;
+      expect(await score(userId), userId).toBe(kept.get(userId) ?? null);
+      expect(await ctx.redis.hlen(userKey(ctx.prefix, userId)), userId).toBe(kept.has(userId) ? 2 : 0);
+    }
+  });
+
+  it("concurrent sweepers never clean a user twice, and a login racing them is never lost", async () => {
+    const users = Array.from({ length: 400 }, (_, i) => `race${i}`);
+    for (const userId of users) await ctx.store.create(userId);
+    await sleep(350);
+    const long = ctx.another({ idleTimeoutMs: 60_000 });
+    const logins = new Map<string, number>();
+    const [steps] = await Promise.all([
+      Promise.all(Array.from({ length: 8 }, () => ctx.another().sweepDueUsers(60))),
+      Promise.all(
+        users
+          .filter((_, i) => i % 10 === 0)
+          .map(async (userId) => logins.set(userId, (await long.create(userId)).session.expiresAt)),
+      ),
+    ]);
+    let cleaned = steps.reduce((sum, step) => sum + step.usersCleaned, 0);
+    cleaned += (await ctx.store.sweepDueUsers(1_000)).usersCleaned;
+    expect(cleaned).toBe(users.length);
+    for (const [userId, expiresAt] of logins) {
+      expect(await score(userId), userId).toBe(expiresAt);
+      expect(await ctx.store.list(userId)).toHaveLength(1);
+    }
+    expect(await ctx.redis.zcard(activityKey(ctx.prefix))).toBe(logins.size);
   });
 });

@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SessionExpiredError, userKey } from "../../src/index.js";
+import { decodeRecord } from "../../src/record.js";
 import { openStore, type StoreContext, sleep } from "../support/store-context.js";
 
 /** Every key and value in the database, as text: strings, hashes, sets, sorted sets, lists and streams. */
@@ -95,12 +96,11 @@ describe("what Redis, jobs and logs hold", () => {
       const expireTime = await ctx.redis.pexpiretime(key);
       expect(expireTime, key).toBeGreaterThan(0);
       const latest = Math.max(
-        ...(await ctx.redis.hvals(key))
-          .filter((v) => /^[12]\|/.test(v))
-          .map((v) => {
-            const [version, created, , expires] = v.split("|") as [string, string, string, string];
-            return version === "2" ? Number.parseInt(created, 36) + Number.parseInt(expires, 36) : Number(expires);
-          }),
+        ...(await ctx.redis
+          .hgetall(key)
+          .then((fields) =>
+            Object.entries(fields).map(([field, value]) => decodeRecord(field, "any", value, null)?.expiresAt ?? 0),
+          )),
       );
       expect(expireTime, key).toBeGreaterThanOrEqual(latest + ctx.store.settings.keyGraceMs);
     }

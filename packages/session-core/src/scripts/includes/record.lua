@@ -113,3 +113,30 @@ local function deleteIfNoSessions(key)
   end
   return 0
 end
+
+-- The sweeper's judgement of one user's hash: deletes its expired and corrupt sessions, or the whole
+-- hash (user info too) when nothing live remains. Returns how many sessions went, whether the hash
+-- went (0|1; an absent key reports none), and the earliest live expiry (0 when none is left).
+local function cleanHash(key, now)
+  local all = redis.call('HGETALL', key)
+  local dead, live, earliest = {}, 0, 0
+  for i = 1, #all, 2 do
+    local field = all[i]
+    if field ~= INFO_FIELD then
+      local expiresAt = expiryOf(all[i + 1])
+      if expiresAt and expiresAt > now then
+        live = live + 1
+        if earliest == 0 or expiresAt < earliest then earliest = expiresAt end
+      else
+        dead[#dead + 1] = field
+      end
+    end
+  end
+  if live > 0 then
+    hdelAll(key, dead)
+    return #dead, 0, earliest
+  end
+  if #all == 0 then return 0, 0, 0 end
+  redis.call('DEL', key)
+  return #dead, 1, 0
+end

@@ -1,0 +1,45 @@
+--[[
+  The sweeper's step on a single Redis: claims up to ARGV[1] due users from
+  the activity set, cleans each one on its own (cleanHash), and puts those
+  that keep a live session back at their earliest live expiry, all in one
+  atomic call. Nothing is sent back and forth per user, and a sweeper that
+  dies between calls leaves no claimed user out of the set.
+
+  The users' hashes are not in KEYS: they are found from the set's members.
+  That is allowed on a single Redis only; on a cluster the store claims,
+  cleans and re-adds in separate calls instead (store.ts).
+
+  Input:
+    KEYS[1] the activity sorted set, <prefix>usersession-activity
+    ARGV[1] how many users at most
+    ARGV[2], ARGV[3] what goes before and after a user id in its hash's key
+
+  Output: { usersCleaned, sessionsDeleted, hashesDeleted }
+]]
+local activity = KEYS[1]
+local limit = tonumber(ARGV[1])
+local before, after = ARGV[2], ARGV[3]
+
+--- @include "record"
+
+local now = nowMs()
+local due = redis.call('ZRANGE', activity, '-inf', ms(now), 'BYSCORE', 'LIMIT', 0, limit)
+if #due == 0 then return { 0, 0, 0 } end
+for i = 1, #due, 500 do
+  redis.call('ZREM', activity, unpack(due, i, math.min(i + 499, #due)))
+end
+
+local sessions, hashes, rescore = 0, 0, {}
+for i = 1, #due do
+  local deleted, deletedHash, earliest = cleanHash(before .. due[i] .. after, now)
+  sessions = sessions + deleted
+  hashes = hashes + deletedHash
+  if earliest > 0 then
+    rescore[#rescore + 1] = ms(earliest)
+    rescore[#rescore + 1] = due[i]
+  end
+end
+for i = 1, #rescore, 1000 do
+  redis.call('ZADD', activity, 'LT', unpack(rescore, i, math.min(i + 999, #rescore)))
+end
+return { #due, sessions, hashes }
