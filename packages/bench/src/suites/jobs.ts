@@ -81,9 +81,9 @@ export async function jobSuite(ctx: BenchContext): Promise<Figure[]> {
   }
   const figure = throughputFigure(
     `expired-read jobs drained (${n.toLocaleString("en")})`,
-    median(ours),
+    { median: median(ours), samples: ours },
     "bare BullMQ worker, no-op processor",
-    median(bare),
+    { median: median(bare), samples: bare },
     0.7,
   );
   figure.unit = "jobs/s";
@@ -120,10 +120,22 @@ async function seedExpired(ctx: BenchContext, sessions: ExpiredSession[]): Promi
   }
 }
 
+/** Resolves once no job is left to run; fails if none has finished for STALL_MS (a stuck worker, not a slow one). */
 async function drained(ctx: BenchContext): Promise<void> {
+  let left = Number.POSITIVE_INFINITY;
+  let movedAt = performance.now();
   for (;;) {
     const counts = await ctx.queue.getJobCounts("waiting", "active", "delayed", "prioritized");
-    if (Object.values(counts).every((count) => count === 0)) return;
+    const now = Object.values(counts).reduce((sum, count) => sum + count, 0);
+    if (now === 0) return;
+    if (now < left) {
+      left = now;
+      movedAt = performance.now();
+    } else if (performance.now() - movedAt > STALL_MS) {
+      throw new Error(`the queue stopped draining: ${JSON.stringify(counts)} for ${STALL_MS} ms`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+const STALL_MS = 30_000;
