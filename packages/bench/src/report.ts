@@ -63,7 +63,7 @@ export function markdown(figures: Figure[], info: RunInfo): string {
     START,
     `Run: \`${info.command}\` (${info.mode} mode), ${info.startedAt}, ${info.durationS} s.`,
     `Machine: ${info.cores} × ${info.cpu}, ${info.memoryGiB} GiB; Node ${info.node}; Redis ${info.redisVersion} on loopback`,
-    `(\`redis-server ${info.redisArgs.join(" ")}\`), started by the bench. Medians of interleaved rounds; ratios are ours ÷ baseline.`,
+    `(\`redis-server ${info.redisArgs.join(" ")}\`), started by the bench. Medians of interleaved rounds; a ratio (ours ÷ baseline) is the median of the per-round ratios.`,
     "",
     "| figure | session-core | baseline (same run) | ratio | target | verdict |",
     "| --- | --- | --- | --- | --- | --- |",
