@@ -273,7 +273,8 @@ export class SessionStore {
   /**
    * Cleans one user: drops expired and corrupt sessions, drops the hash when
    * nothing live remains, else puts the user back in the activity set at its
-   * earliest live expiry. The sweeper's operation, for users it has claimed.
+   * earliest live expiry. For users claimed with `claimDueUsers` (what
+   * `sweepDueUsers` does on a cluster).
    * With `{ reschedule: false }` the caller re-adds the user itself, in bulk,
    * with `rescheduleUsers` (the sweeper does, once per batch).
    */

@@ -1,5 +1,5 @@
 --[[
-  The sweeper's operation, for one or more users: for each user, deletes the
+  Cleans claimed users (sweepDueUsers on a cluster, cleanUsers): for each user, deletes the
   expired and corrupt sessions, and deletes the hash (user info too) when no
   live session remains. Each user is judged on its own; one call only saves
   the per-call cost (in Redis and in the client) of cleaning them one per call.
