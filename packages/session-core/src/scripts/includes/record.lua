@@ -3,8 +3,9 @@
   in place of its `--- @include "record"` line).
 
   A record is  2|createdAt|lastSeenAt|expiresAt|absoluteExpiresAt|body  with
-  the times in base 36, the last three as offsets from createdAt, or, written by earlier releases and still read and
-  renewed in its own version,  1|...  with decimal times (see src/record.ts).
+  the times in base 36, the last three as offsets from createdAt; or, written
+  by earlier releases and still read and renewed in its own version,  1|...
+  with decimal times (see src/record.ts).
   Times are ms since the epoch from Redis TIME. A value that does not parse is
   corrupt and counts as no session.
 ]]
