@@ -1,3 +1,4 @@
+export { type RedisFaultProxy, startRedisFaultProxy } from "./fault-proxy.js";
 export { findFreePort } from "./free-port.js";
 export { pingRedis } from "./ping.js";
 export { NoRedisError, type ResolvedRedis, type ResolveRedisOptions, resolveRedis } from "./resolve-redis.js";
