@@ -6,6 +6,7 @@
 import {
   ConfigError,
   type LogLevel,
+  readCommandTimeout,
   readInteger,
   readLogLevel,
   readRedisUrl,
@@ -14,6 +15,8 @@ import {
 
 export interface ApiConfig {
   redisUrl: string;
+  /** How long one Redis command may take before the request answers 503. */
+  redisCommandTimeoutMs: number;
   sessionPrefix: string;
   queuePrefix: string;
   httpPort: number;
@@ -46,6 +49,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     readString(env, name) === undefined ? undefined : readInteger(env, name, 0, min, max);
   return {
     redisUrl: readRedisUrl(env),
+    redisCommandTimeoutMs: readCommandTimeout(env),
     sessionPrefix: readString(env, "SESSION_PREFIX") ?? "",
     queuePrefix: readString(env, "QUEUE_PREFIX") ?? "bull",
     httpPort: readInteger(env, "HTTP_PORT", 3000, 0, 65_535),

@@ -29,6 +29,7 @@ const SESSION_STATUS: Record<string, number> = {
   ERR_INVALID_INPUT: 400,
   ERR_SESSION_LIMIT: 429,
   ERR_SESSION_BACKEND: 503,
+  ERR_SESSION_OUTCOME_UNKNOWN: 503,
 };
 
 export function installErrorHandler(app: FastifyInstance): void {

@@ -13,7 +13,9 @@ const config = loadOrExit("multisession demo-api", () => loadConfig());
 const logger = createLogger({ name: "multisession-demo-api", level: config.logLevel, production: config.production });
 process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection"));
 
-const redis = connectRedis(config.redisUrl, logger, "multisession-demo-api");
+const redis = connectRedis(config.redisUrl, logger, "multisession-demo-api", {
+  commandTimeoutMs: config.redisCommandTimeoutMs,
+});
 const queue = new Queue(CLEANUP_QUEUE_NAME, { connection: redis.queue, prefix: config.queuePrefix });
 queue.on("error", (error) => logger.debug({ err: { message: error.message } }, "queue error"));
 const store = new SessionStore({

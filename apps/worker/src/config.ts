@@ -6,6 +6,7 @@
 import {
   ConfigError,
   type LogLevel,
+  readCommandTimeout,
   readInteger,
   readLogLevel,
   readRedisUrl,
@@ -16,6 +17,8 @@ import { validate as isValidCron } from "node-cron";
 export interface WorkerConfig {
   /** Redis for sessions and the queue. */
   redisUrl: string;
+  /** How long one session-connection command may take before it fails. */
+  redisCommandTimeoutMs: number;
   /** session-core's key namespace; must match the API servers'. */
   sessionPrefix: string;
   /** BullMQ's key prefix for the session-cleanup queue; must match the API servers'. */
@@ -63,6 +66,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
 
   return {
     redisUrl: readRedisUrl(env),
+    redisCommandTimeoutMs: readCommandTimeout(env),
     sessionPrefix: readString(env, "SESSION_PREFIX") ?? "",
     queuePrefix: readString(env, "QUEUE_PREFIX") ?? "bull",
     sweepCron,

@@ -25,7 +25,9 @@ const config = loadOrExit("multisession worker", () => loadConfig());
 const logger = createLogger({ name: "multisession-worker", level: config.logLevel, production: config.production });
 process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection"));
 
-const redis = connectRedis(config.redisUrl, logger, "multisession-worker");
+const redis = connectRedis(config.redisUrl, logger, "multisession-worker", {
+  commandTimeoutMs: config.redisCommandTimeoutMs,
+});
 const queue = new Queue(CLEANUP_QUEUE_NAME, { connection: redis.queue, prefix: config.queuePrefix });
 queue.on("error", (error) => logger.debug({ err: { message: error.message } }, "queue error"));
 const store = new SessionStore({ redis: redis.sessions, queue, prefix: config.sessionPrefix, logger });

@@ -45,6 +45,11 @@ export function readRedisUrl(env: NodeJS.ProcessEnv, name = "REDIS_URL"): string
   return raw;
 }
 
+/** REDIS_COMMAND_TIMEOUT_MS: how long one Redis command may take before the call fails (50 ms to 60 s; 1 s default). */
+export function readCommandTimeout(env: NodeJS.ProcessEnv, name = "REDIS_COMMAND_TIMEOUT_MS"): number {
+  return readInteger(env, name, 1_000, 50, 60_000);
+}
+
 export function readLogLevel(env: NodeJS.ProcessEnv, name = "LOG_LEVEL"): LogLevel {
   const level = (readString(env, name) ?? "info") as LogLevel;
   if (!LOG_LEVELS.includes(level)) {

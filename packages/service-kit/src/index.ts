@@ -1,5 +1,5 @@
-export { ConfigError, loadOrExit, readInteger, readLogLevel, readRedisUrl, readString } from "./env.js";
+export { ConfigError, loadOrExit, readCommandTimeout, readInteger, readLogLevel, readRedisUrl, readString } from "./env.js";
 export { gracefulClose } from "./http.js";
 export { createLogger, LOG_LEVELS, type LogLevel } from "./logger.js";
-export { connectRedis, redisAnswers } from "./redis.js";
+export { type ConnectRedisOptions, connectRedis, redisAnswers } from "./redis.js";
 export { type CloseStep, closeOnSignals } from "./shutdown.js";

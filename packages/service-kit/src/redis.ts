@@ -1,23 +1,34 @@
 /**
  * A service's two Redis connections: one for session data, with
  * session-core's SESSION_CONNECTION_OPTIONS (reads auto-pipelined, scripts
- * sent as they come), and one for BullMQ, which needs
+ * sent as they come, every command bounded by `commandTimeoutMs`, no resend
+ * of a command whose reply was lost), and one for BullMQ, which needs
  * `maxRetriesPerRequest: null` and no auto-pipelining. Both reconnect by
- * themselves after an outage; errors are logged at most every few seconds.
+ * themselves after an outage, at most half a second after Redis answers
+ * again; errors are logged at most every few seconds.
  */
-import { SESSION_CONNECTION_OPTIONS } from "@multisession/session-core";
+import { reconnectDelayMs, SESSION_CONNECTION_OPTIONS } from "@multisession/session-core";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
 
 const ERROR_LOG_INTERVAL_MS = 5_000;
 
-export function connectRedis(url: string, logger: Logger, service: string) {
+export interface ConnectRedisOptions {
+  /** The session connection's command timeout (REDIS_COMMAND_TIMEOUT_MS); session-core's 1 s when unset. */
+  commandTimeoutMs?: number;
+}
+
+export function connectRedis(url: string, logger: Logger, service: string, options: ConnectRedisOptions = {}) {
   const sessions = new Redis(url, {
     ...SESSION_CONNECTION_OPTIONS,
-    maxRetriesPerRequest: 2,
+    commandTimeout: options.commandTimeoutMs ?? SESSION_CONNECTION_OPTIONS.commandTimeout,
     connectionName: `${service}:sessions`,
   });
-  const queue = new Redis(url, { maxRetriesPerRequest: null, connectionName: `${service}:queue` });
+  const queue = new Redis(url, {
+    maxRetriesPerRequest: null,
+    retryStrategy: reconnectDelayMs,
+    connectionName: `${service}:queue`,
+  });
   for (const [name, client] of [
     ["sessions", sessions],
     ["queue", queue],

@@ -12,6 +12,7 @@ export const ERROR_CODES = Object.freeze({
   INVALID_INPUT: "ERR_INVALID_INPUT",
   INVALID_OPTION: "ERR_INVALID_OPTION",
   BACKEND: "ERR_SESSION_BACKEND",
+  OUTCOME_UNKNOWN: "ERR_SESSION_OUTCOME_UNKNOWN",
 } as const);
 
 export type SessionErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
@@ -72,10 +73,27 @@ export class InvalidOptionError extends SessionError {
 
 /** Redis failed or answered something session-core does not understand. `cause` holds the original error. */
 export class SessionBackendError extends SessionError {
+  /** The store method that failed (`create`, `remove`, ...). */
+  readonly operation: string;
+  constructor(
+    operation: string,
+    cause: unknown,
+    code: typeof ERROR_CODES.BACKEND | typeof ERROR_CODES.OUTCOME_UNKNOWN = ERROR_CODES.BACKEND,
+  ) {
+    super(code, `${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.operation = operation;
+  }
+}
+
+/**
+ * A write was sent to Redis but its answer never came (a command timeout, a
+ * dropped connection): Redis may or may not have carried it out. Read the
+ * state again (`list`, `get`) before deciding; a logout can simply be sent
+ * again. A SessionBackendError, so code that handles those handles this too.
+ */
+export class SessionOutcomeUnknownError extends SessionBackendError {
   constructor(operation: string, cause: unknown) {
-    super(ERROR_CODES.BACKEND, `${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
-      cause,
-    });
+    super(operation, cause, ERROR_CODES.OUTCOME_UNKNOWN);
   }
 }
 

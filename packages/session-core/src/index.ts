@@ -15,11 +15,13 @@ export {
   SessionExpiredError,
   SessionLimitError,
   SessionNotFoundError,
+  SessionOutcomeUnknownError,
 } from "./errors.js";
 export { activityKey, MAX_USER_ID_LENGTH, userKey } from "./keys.js";
 export {
   DEFAULTS,
   type LimitPolicy,
+  reconnectDelayMs,
   SESSION_CONNECTION_OPTIONS,
   type SessionLogger,
   type SessionStoreOptions,

@@ -158,15 +158,41 @@ function integer(options: SessionStoreOptions, name: NumericOption, min: number,
   return value;
 }
 
+/** Reconnect delays, in ms, after the n-th failed attempt: 50, 100, ... capped at half a second. */
+export function reconnectDelayMs(attempt: number): number {
+  return Math.min(attempt * 50, 500);
+}
+
 /**
- * The ioredis options session-core is measured with (docs/benchmarks.md), to
- * spread into the session connection: `new Redis(url, { ...SESSION_CONNECTION_OPTIONS })`.
- * Reads (one HMGET each) are auto-pipelined: many per write. Scripts are sent
- * as they come: Redis answers a pipelined batch only once it has run all of
- * it, so batching scripts makes the client and Redis take turns instead of
- * working at once (create ran at 23-27k/s auto-pipelined, 39-48k/s not).
+ * The ioredis options for the session connection, to spread into it:
+ * `new Redis(url, { ...SESSION_CONNECTION_OPTIONS })`. They are what
+ * session-core is measured with (docs/benchmarks.md) and what bounds its
+ * calls when Redis is down, paused or full (README, "When Redis is in
+ * trouble").
+ *
+ * - Reads (one HMGET each) are auto-pipelined: many per write. Scripts are
+ *   sent as they come: Redis answers a pipelined batch only once it has run
+ *   all of it, so batching scripts makes the client and Redis take turns.
+ * - `commandTimeout`: no command waits for Redis longer than a second, so a
+ *   call fails with SessionBackendError within about 2 s (at most two
+ *   commands in a row) instead of waiting out an outage or a frozen server.
+ *   Lower it for tighter latency, raise it if Redis is far away or runs
+ *   long scripts; every call then fails later in an incident.
+ * - `maxRetriesPerRequest: 1` and a reconnect backoff capped at 500 ms: a
+ *   call made while Redis is down fails at once rather than queueing, and
+ *   calls succeed again within about half a second of Redis answering.
+ * - `autoResendUnfulfilledCommands: false`: a command whose reply was lost
+ *   is never run a second time behind the caller's back (its second answer
+ *   would describe the state the first run left: a logout would say "not
+ *   found"). The store retries what is idempotent and reports the rest as
+ *   SessionOutcomeUnknownError.
  */
 export const SESSION_CONNECTION_OPTIONS = Object.freeze({
   enableAutoPipelining: true,
   autoPipeliningIgnoredCommands: ["evalsha", "eval"],
+  commandTimeout: 1_000,
+  connectTimeout: 2_000,
+  maxRetriesPerRequest: 1,
+  retryStrategy: reconnectDelayMs,
+  autoResendUnfulfilledCommands: false,
 });

@@ -35,10 +35,10 @@ import {
 import {
   InvalidInputError,
   SessionBackendError,
-  SessionError,
   SessionExpiredError,
   SessionLimitError,
   SessionNotFoundError,
+  SessionOutcomeUnknownError,
 } from "./errors.js";
 import { activityKey, assertUserId, USER_INFO_FIELD, userKey, userKeyAround } from "./keys.js";
 import { type ResolvedOptions, resolveOptions, type SessionStoreOptions } from "./options.js";
@@ -74,6 +74,20 @@ export interface CleanUserResult {
 
 type Reply = [number, ...unknown[]];
 
+/**
+ * How a script call is treated when no answer comes back. A `read` fails
+ * with SessionBackendError. A `write` may have been carried out already, so
+ * it fails with SessionOutcomeUnknownError. An `idempotent` write is sent
+ * once more: a second run answers truly for what the first did (create
+ * finds its own record, setUserInfo writes the same value).
+ */
+type CallKind = "read" | "write" | "idempotent";
+
+/** An error reply from Redis itself (OOM, NOSCRIPT, a script error): the command was refused or failed there. */
+function isRedisReply(error: unknown): boolean {
+  return error instanceof Error && error.name === "ReplyError";
+}
+
 const SESSION_KEY_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
 /**
@@ -108,6 +122,8 @@ export class SessionStore {
   /** The read script's fixed arguments, as strings once rather than numbers on every read. */
   readonly #readArgs: [idle: string, touchInterval: string, grace: string];
   readonly #clock: RedisClock;
+  /** Counts the client's (re)connections, to tell a command that never left the offline queue. */
+  #connections = 0;
 
   constructor(options: SessionStoreOptions) {
     this.#options = resolveOptions(options);
@@ -118,6 +134,7 @@ export class SessionStore {
     const { idleTimeoutMs, touchIntervalMs, keyGraceMs } = this.#options;
     this.#readArgs = [String(idleTimeoutMs), String(touchIntervalMs), String(keyGraceMs)];
     this.#clock = new RedisClock(this.#redis);
+    this.#redis.on("ready", () => this.#connections++);
   }
 
   /** The options in force, defaults filled in (without the clients and logger). */
@@ -143,9 +160,12 @@ export class SessionStore {
     // set is in another slot, so it is updated after, in its own command.
     const key = userKey(o.prefix, userId);
     const inScript = !this.#redis.isCluster;
-    let reply: unknown;
-    try {
-      reply = await this.#run("createSession", inScript ? [key, this.#activityKey] : [key], [
+    const reply = await this.#runScript(
+      "create",
+      "idempotent",
+      "createSession",
+      inScript ? [key, this.#activityKey] : [key],
+      [
         sessionKey,
         o.idleTimeoutMs,
         o.absoluteTimeoutMs,
@@ -155,10 +175,8 @@ export class SessionStore {
         encodeBody(dataJson, device),
         userInfoJson,
         userId,
-      ]);
-    } catch (error) {
-      throw new SessionBackendError("create", error);
-    }
+      ],
+    );
     if (!Array.isArray(reply)) throw this.#unexpected("create", reply);
     if (reply[0] === SCRIPT_STATUS.LIMIT) throw new SessionLimitError(o.maxSessionsPerUser);
     if (reply[0] !== SCRIPT_STATUS.OK) throw this.#unexpected("create", reply);
@@ -203,7 +221,7 @@ export class SessionStore {
   /** The user's live sessions, most recently seen first. */
   async list(userId: string): Promise<Session[]> {
     assertUserId(userId);
-    const reply = await this.#call("list", "listSessions", userId, []);
+    const reply = await this.#call("list", "read", "listSessions", userId, []);
     const userInfo = decodeUserInfo(reply[0] as unknown as string | null);
     const sessions: Session[] = [];
     for (let i = 1; i < reply.length; i += 2) {
@@ -219,14 +237,14 @@ export class SessionStore {
   async remove(userId: string, sessionId: string): Promise<boolean> {
     assertUserId(userId);
     assertSecret(sessionId);
-    return (await this.#callScalar("remove", "removeSession", userId, [sessionKeyOf(sessionId)])) === 1;
+    return (await this.#callScalar("remove", "write", "removeSession", userId, [sessionKeyOf(sessionId)])) === 1;
   }
 
   /** Logs out another device by the handle `list` shows. True if a live session had it. */
   async revoke(userId: string, handle: string): Promise<boolean> {
     assertUserId(userId);
     assertHandle(handle);
-    return (await this.#callScalar("revoke", "revokeSession", userId, [handle])) === 1;
+    return (await this.#callScalar("revoke", "write", "revokeSession", userId, [handle])) === 1;
   }
 
   /** Logs out every device but this one; returns how many live sessions went. */
@@ -234,7 +252,7 @@ export class SessionStore {
     assertUserId(userId);
     assertSecret(sessionId);
     const sessionKey = sessionKeyOf(sessionId);
-    const reply = await this.#call("removeOthers", "removeOtherSessions", userId, [sessionKey]);
+    const reply = await this.#call("removeOthers", "write", "removeOtherSessions", userId, [sessionKey]);
     await this.#throwIfNotLive(userId, sessionKey, reply, "removeOthers");
     return Number(reply[1]);
   }
@@ -242,7 +260,7 @@ export class SessionStore {
   /** Logs out all devices; returns how many live sessions went. */
   async removeAll(userId: string): Promise<number> {
     assertUserId(userId);
-    return Number(await this.#callScalar("removeAll", "removeAllSessions", userId, []));
+    return Number(await this.#callScalar("removeAll", "write", "removeAllSessions", userId, []));
   }
 
   /** Replaces the user info shared by all of the user's sessions, on behalf of a live one. */
@@ -251,7 +269,7 @@ export class SessionStore {
     assertSecret(sessionId);
     const json = toJson(userInfo, "userInfo", this.#options.maxDataBytes);
     const sessionKey = sessionKeyOf(sessionId);
-    const reply = await this.#call("setUserInfo", "setUserInfo", userId, [sessionKey, json]);
+    const reply = await this.#call("setUserInfo", "idempotent", "setUserInfo", userId, [sessionKey, json]);
     await this.#throwIfNotLive(userId, sessionKey, reply, "setUserInfo");
   }
 
@@ -266,7 +284,7 @@ export class SessionStore {
     if (typeof sessionKey !== "string" || !SESSION_KEY_PATTERN.test(sessionKey)) {
       throw new InvalidInputError("sessionKey", "is malformed (expected 43 base64url characters)");
     }
-    const reply = await this.#call("deleteExpiredSession", "deleteExpiredSession", userId, [sessionKey]);
+    const reply = await this.#call("deleteExpiredSession", "read", "deleteExpiredSession", userId, [sessionKey]);
     return { deletedSession: reply[0] === 1, deletedHash: reply[1] === 1 };
   }
 
@@ -500,24 +518,60 @@ export class SessionStore {
 
   async #dropCorrupt(userId: string, sessionKey: string): Promise<void> {
     this.#options.logger.warn({ userId, handle: handleOf(sessionKey) }, "corrupt session record deleted");
-    await this.#callScalar("dropCorrupt", "removeSession", userId, [sessionKey]);
+    await this.#callScalar("dropCorrupt", "read", "removeSession", userId, [sessionKey]);
+  }
+
+  /**
+   * Runs a script, turning a failure into the error its kind calls for
+   * (CallKind). A command that never left the client (Redis was not
+   * connected, and no connection was made before the call failed) was not
+   * carried out: a plain SessionBackendError, whatever the kind.
+   */
+  async #runScript(
+    operation: string,
+    kind: CallKind,
+    script: ScriptName,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ): Promise<unknown> {
+    const connected = this.#redis.status === "ready";
+    const connections = this.#connections;
+    try {
+      return await this.#run(script, keys, args);
+    } catch (error) {
+      const neverSent = !connected && connections === this.#connections;
+      if (kind === "read" || isRedisReply(error) || neverSent) throw new SessionBackendError(operation, error);
+      if (kind === "write") throw new SessionOutcomeUnknownError(operation, error);
+      this.#options.logger.warn(
+        { operation, err: { message: (error as Error).message } },
+        "no answer from Redis: sending the call again",
+      );
+    }
+    try {
+      return await this.#run(script, keys, args);
+    } catch (error) {
+      throw new SessionOutcomeUnknownError(operation, error);
+    }
   }
 
   async #callScalar(
     operation: string,
+    kind: CallKind,
     script: ScriptName,
     userId: string,
     args: (string | number)[],
   ): Promise<unknown> {
-    try {
-      return await this.#run(script, [userKey(this.#options.prefix, userId)], args);
-    } catch (error) {
-      throw error instanceof SessionError ? error : new SessionBackendError(operation, error);
-    }
+    return this.#runScript(operation, kind, script, [userKey(this.#options.prefix, userId)], args);
   }
 
-  async #call(operation: string, script: ScriptName, userId: string, args: (string | number)[]): Promise<Reply> {
-    const reply = await this.#callScalar(operation, script, userId, args);
+  async #call(
+    operation: string,
+    kind: CallKind,
+    script: ScriptName,
+    userId: string,
+    args: (string | number)[],
+  ): Promise<Reply> {
+    const reply = await this.#callScalar(operation, kind, script, userId, args);
     if (!Array.isArray(reply) || (reply.length > 0 && typeof reply[0] !== "number" && script !== "listSessions")) {
       throw this.#unexpected(operation, reply);
     }

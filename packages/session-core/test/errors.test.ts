@@ -22,6 +22,7 @@ describe("error registry", () => {
       new core.InvalidInputError("userId", "is bad"),
       new core.InvalidOptionError("prefix", "a string", 5),
       new core.SessionBackendError("get", new Error("down")),
+      new core.SessionOutcomeUnknownError("remove", new Error("Command timed out")),
     ];
     expect(samples.map((error) => error.code).sort()).toEqual(Object.values(ERROR_CODES).sort());
     expect(errorClasses.map(([name]) => name).sort()).toEqual(samples.map((error) => error.name).sort());
@@ -42,5 +43,13 @@ describe("error registry", () => {
     expect(input.message).toBe("device.name must be a string");
     const cause = new Error("ECONNREFUSED");
     expect(new core.SessionBackendError("create", cause).cause).toBe(cause);
+  });
+
+  it("an unknown outcome is a backend error too, with its own code", () => {
+    const error = new core.SessionOutcomeUnknownError("remove", new Error("Command timed out"));
+    expect(error).toBeInstanceOf(core.SessionBackendError);
+    expect(error.code).toBe("ERR_SESSION_OUTCOME_UNKNOWN");
+    expect(error.operation).toBe("remove");
+    expect(error.message).toBe("remove failed: Command timed out");
   });
 });

@@ -18,7 +18,11 @@
   Output:
     { 0, createdAt, expiresAt, evictedCount, userInfo | false }
     { -3, liveCount }  limit reached and onLimit is "reject"
-    { -5 }             the field already exists (a secret collision: never expected)
+
+  Idempotent: a run that finds its own session already stored (the field is
+  the hash of a fresh 256-bit secret, so only an earlier run of this very call
+  could have written it, whose reply was lost) changes nothing and answers
+  for that session, so the caller may send the call again.
 
   Expired and corrupt fields are dropped first and do not count towards the
   limit. A hash with no live session left is started afresh, user info too.
@@ -42,7 +46,10 @@ if #live == 0 then
   redis.call('DEL', key)
 else
   for i = 1, #live do
-    if live[i][1] == field then return { -5 } end
+    if live[i][1] == field then
+      local createdAt, _, expiresAt = parseRecord(redis.call('HGET', key, field))
+      return { 0, createdAt, expiresAt, 0, redis.call('HGET', key, INFO_FIELD) }
+    end
   end
 end
 

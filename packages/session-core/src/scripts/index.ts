@@ -49,7 +49,6 @@ export const SCRIPT_STATUS = Object.freeze({
   EXPIRED: -2,
   LIMIT: -3,
   CORRUPT: -4,
-  COLLISION: -5,
 });
 
 let loaded: Record<ScriptName, LoadedScript> | undefined;
