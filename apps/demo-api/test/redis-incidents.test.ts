@@ -1,0 +1,103 @@
+/**
+ * The API when its Redis is frozen (SIGSTOP) or gone: requests answer 503
+ * with session-core's code within the documented bound (about 2 s) instead
+ * of hanging, and the API serves again soon after Redis answers, without a
+ * restart. The API runs as a real child process on a private redis-server
+ * of this file's own, which the test freezes and restarts.
+ */
+import { fileURLToPath } from "node:url";
+import { type RedisServer, startRedisServer } from "@multisession/redis-server";
+import { type ServiceProcess, startService } from "@multisession/test-kit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const API_MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
+/** The documented bound plus room for a loaded machine. */
+const BOUND_MS = 3_000;
+
+let redis: RedisServer;
+let api: ServiceProcess;
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+  api = await startService(API_MAIN, { REDIS_URL: redis.url }, "api started");
+});
+afterAll(async () => {
+  await api?.stop();
+  try {
+    process.kill(redis.pid, "SIGCONT");
+  } catch {
+    // already gone
+  }
+  await redis?.stop();
+});
+
+async function request(method: string, path: string, token?: string, body?: unknown) {
+  const started = performance.now();
+  const response = await fetch(api.url(path), {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body ? { "content-type": "application/json" } : {}),
+    },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await response.text();
+  return {
+    status: response.status,
+    body: text ? (JSON.parse(text) as { error?: { code: string }; token?: string }) : null,
+    ms: performance.now() - started,
+  };
+}
+
+const login = (userId: string) => request("POST", "/auth/login", undefined, { userId, password: "demo" });
+
+describe("Redis in trouble", () => {
+  it("while Redis is frozen, requests answer 503 within the bound, and 200 right after it resumes", async () => {
+    const { body } = await login("frozen-user");
+    const token = body?.token as string;
+    expect((await request("GET", "/me", token)).status).toBe(200);
+
+    process.kill(redis.pid, "SIGSTOP");
+    let answers: Awaited<ReturnType<typeof request>>[];
+    try {
+      answers = await Promise.all([
+        request("GET", "/me", token),
+        login("frozen-user"),
+        request("GET", "/sessions", token),
+      ]);
+    } finally {
+      process.kill(redis.pid, "SIGCONT");
+    }
+    for (const answer of answers) {
+      expect(answer.status).toBe(503);
+      expect(answer.body?.error?.code).toMatch(/^ERR_SESSION_(BACKEND|OUTCOME_UNKNOWN)$/);
+      expect(answer.ms).toBeLessThan(BOUND_MS);
+    }
+    const resumed = await request("GET", "/me", token);
+    expect(resumed.status).toBe(200);
+    expect(resumed.ms).toBeLessThan(1_000);
+  });
+
+  it("while Redis is down, requests answer 503 at once; once it is back, logins work again within about a second", async () => {
+    const { body } = await login("down-user");
+    const token = body?.token as string;
+    const port = redis.port;
+    await redis.stop();
+
+    const [me, again] = await Promise.all([request("GET", "/me", token), login("down-user")]);
+    for (const answer of [me, again]) {
+      expect(answer.status).toBe(503);
+      expect(answer.ms).toBeLessThan(BOUND_MS);
+    }
+
+    redis = await startRedisServer({ port });
+    const back = performance.now();
+    let status = 0;
+    while (status !== 200 && performance.now() - back < 5_000) {
+      status = (await login("down-user")).status;
+      if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(status).toBe(200);
+    expect(performance.now() - back).toBeLessThan(1_500);
+  });
+});
