@@ -3,7 +3,14 @@
  * HTTP server (in-flight requests finish), queue, Redis.
  */
 import type { AddressInfo } from "node:net";
-import { closeOnSignals, connectRedis, createLogger, gracefulClose, loadOrExit } from "@multisession/service-kit";
+import {
+  closeOnSignals,
+  connectRedis,
+  createLogger,
+  gracefulClose,
+  loadOrExit,
+  redisAnswers,
+} from "@multisession/service-kit";
 import { CLEANUP_QUEUE_NAME, SessionStore } from "@multisession/session-core";
 import { Queue } from "bullmq";
 import { loadConfig } from "./config.js";
@@ -28,6 +35,10 @@ const store = new SessionStore({
 
 const server = await createServer({
   store,
+  readiness: async () => {
+    const [sessions, queued] = await Promise.all([redisAnswers(redis.sessions), redisAnswers(redis.queue)]);
+    return { ready: sessions && queued, checks: { redis: sessions, queue: queued } };
+  },
   logger,
   demoPassword: config.demoPassword,
   secureCookies: config.secureCookies,
