@@ -3,6 +3,8 @@
  * raw ioredis HGET + JSON.parse of the same record and connect-redis's `get`,
  * interleaved in one comparison. Users have 2 sessions each.
  */
+import { SESSION_CONNECTION_OPTIONS } from "@multisession/session-core";
+import { Redis } from "ioredis";
 import { type BenchContext, seed } from "../context.js";
 import { type Figure, type Measured, ratioOf, throughputFigure } from "../figures.js";
 import { compare } from "../harness.js";
@@ -37,6 +39,9 @@ export async function readSuite(ctx: BenchContext): Promise<Figure[]> {
   await seed(count, (i) => ctx.redis.set(`plain:s${i}`, SESSION_JSON));
 
   const store = ctx.store();
+  // The same store on a connection without the command timeout, to show what bounding every call costs.
+  const unboundedRedis = new Redis(ctx.url, { ...SESSION_CONNECTION_OPTIONS, commandTimeout: undefined });
+  const unbounded = ctx.store({ redis: unboundedRedis });
   const pick = (i: number) => (i * 7919) % count;
   const results = await compare(
     "reads",
@@ -50,6 +55,13 @@ export async function readSuite(ctx: BenchContext): Promise<Figure[]> {
         op: (i) => {
           const s = sessions[pick(i)] as ReadFixture["sessions"][number];
           return store.get(s.userId, s.sessionId);
+        },
+      },
+      {
+        name: "session-core get, no command timeout",
+        op: (i) => {
+          const s = sessions[pick(i)] as ReadFixture["sessions"][number];
+          return unbounded.get(s.userId, s.sessionId);
         },
       },
       {
@@ -70,6 +82,7 @@ export async function readSuite(ctx: BenchContext): Promise<Figure[]> {
     sizes,
     progress,
   );
+  unboundedRedis.disconnect();
   const result = (name: string) => results[name] as Measured & object;
   const raw = result("raw HGET+parse");
   const get = result("session-core get");
@@ -77,6 +90,18 @@ export async function readSuite(ctx: BenchContext): Promise<Figure[]> {
   const connect = result("connect-redis get");
   const ioredisFloor = result("raw ioredis GET+parse");
   const nodeRedisFloor = result("raw node-redis GET+parse");
+  const noTimeout = result("session-core get, no command timeout");
+  const bounded: Figure = {
+    figure: "`get` on SESSION_CONNECTION_OPTIONS vs the same without its command timeout",
+    ours: get.median,
+    baseline: noTimeout.median,
+    baselineName: "`get`, connection without `commandTimeout`",
+    unit: "ops/s",
+    ratio: ratioOf(get, noTimeout),
+    target: "reported",
+    pass: null,
+    note: "what bounding every call (a timer per command) costs",
+  };
   const clients: Figure = {
     figure: "client floor: raw ioredis GET vs raw node-redis GET",
     ours: ioredisFloor.median,
@@ -93,5 +118,6 @@ export async function readSuite(ctx: BenchContext): Promise<Figure[]> {
     throughputFigure("`get` vs connect-redis", get, "connect-redis `get`", connect, 1.3),
     throughputFigure("`authenticate`", auth, "raw ioredis HGET + JSON.parse", raw, 0.75),
     clients,
+    bounded,
   ];
 }
