@@ -26,6 +26,8 @@ export interface ResolveRedisOptions {
   env?: NodeJS.ProcessEnv;
   /** The local Redis to try before starting one; 6379 unless a test says otherwise. */
   localPort?: number;
+  /** Start a private server in its own process group (see RedisServerOptions.detached). */
+  detached?: boolean;
 }
 
 export async function resolveRedis(options: ResolveRedisOptions): Promise<ResolvedRedis> {
@@ -44,6 +46,7 @@ export async function resolveRedis(options: ResolveRedisOptions): Promise<Resolv
       dir: join(options.dataDir, "redis"),
       env,
       args: ["--hash-max-listpack-value", "1024"],
+      detached: options.detached,
     });
     return { url: server.url, source: "private", stop: () => server.stop() };
   } catch (error) {

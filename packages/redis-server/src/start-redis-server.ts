@@ -22,6 +22,12 @@ export interface RedisServerOptions {
   startTimeoutMs?: number;
   /** The environment `redis-server` is looked up (PATH) and run in. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Run the server in a process group of its own, so a terminal's Ctrl-C
+   * reaches only the caller, which stops the server once nothing uses it.
+   * @default false
+   */
+  detached?: boolean;
 }
 
 export interface RedisServer {
@@ -78,7 +84,11 @@ async function launch(port: number, options: RedisServerOptions): Promise<RedisS
 
   let child: ChildProcess;
   try {
-    child = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"], env: options.env ?? process.env });
+    child = spawn("redis-server", args, {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: options.env ?? process.env,
+      detached: options.detached ?? false,
+    });
   } catch (error) {
     throw new RedisServerStartError(`could not run redis-server: ${String(error)}`);
   }

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -48,6 +48,15 @@ describe("startRedisServer", () => {
       await Promise.all(started.splice(0).map((server) => server.stop()));
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("detached: runs in a process group of its own, so a terminal's Ctrl-C does not reach it", async () => {
+    const processGroup = (pid: number) =>
+      Number(readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ")[2]);
+    const [attached, detached] = await Promise.all([startRedisServer(), startRedisServer({ detached: true })]);
+    started.push(attached as RedisServer, detached as RedisServer);
+    expect(processGroup(attached.pid)).toBe(processGroup(process.pid));
+    expect(processGroup(detached.pid)).toBe(detached.pid);
   });
 
   it("says why when redis-server is not on the PATH", async () => {
