@@ -108,7 +108,7 @@ beforeAll(async () => {
   job = spawn("unshare", ["-n", "sh", "-c", "ip link set lo up && exec pnpm start"], {
     cwd: REPO_ROOT,
     // A user's shell: no REDIS_URL, no test runner's variables.
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, MULTISESSION_DATA_DIR: dataDir },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME ?? tmpdir(), MULTISESSION_DATA_DIR: dataDir },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true, // its own process group, as a terminal's foreground job
   });
