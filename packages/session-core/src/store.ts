@@ -45,7 +45,7 @@ import { type ResolvedOptions, resolveOptions, type SessionStoreOptions } from "
 import { type Device, type JsonValue, toDevice, toJson } from "./payload.js";
 import { decodeRecord, decodeUserInfo, encodeBody, type Session } from "./record.js";
 import { RedisClock } from "./redis-clock.js";
-import { SCRIPT_STATUS, type ScriptName, type ScriptRunner, scriptRunner } from "./scripts/index.js";
+import { isOutOfMemory, SCRIPT_STATUS, type ScriptName, type ScriptRunner, scriptRunner } from "./scripts/index.js";
 import { assertHandle, assertSecret, decodeToken, encodeToken, handleOf, newSecret, sessionKeyOf } from "./token.js";
 
 export interface CreateSessionInput {
@@ -462,7 +462,13 @@ export class SessionStore {
     try {
       reply = await this.#run("readSession", [key], [sessionKey, idle, touchInterval, grace]);
     } catch (error) {
-      throw new SessionBackendError(operation, error);
+      if (!isOutOfMemory(error)) throw new SessionBackendError(operation, error);
+      // Redis is full and refused the renewing script as a whole: the same judgement, unrenewed, writing nothing.
+      try {
+        reply = await this.#run("readSessionUnrenewed", [key], [sessionKey]);
+      } catch (again) {
+        throw new SessionBackendError(operation, again);
+      }
     }
     if (!Array.isArray(reply)) throw this.#unexpected(operation, reply);
     if (reply[0] === SCRIPT_STATUS.OK) {

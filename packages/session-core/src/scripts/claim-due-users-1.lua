@@ -1,7 +1,11 @@
+#!lua flags=allow-oom
 --[[
   Takes up to ARGV[1] users whose activity score is due (at or before now)
   off the activity set, atomically, so that no two sweepers clean one user
   and a claimed user is cleaned before it can be re-added.
+
+  Out of memory: runs (allow-oom): it only takes members off the activity set, so
+  cleanup, which frees memory, keeps working.
 
   Input:
     KEYS[1] the activity sorted set, <prefix>usersession-activity

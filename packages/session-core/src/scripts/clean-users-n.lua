@@ -1,8 +1,11 @@
+#!lua flags=allow-oom
 --[[
   Cleans claimed users (sweepDueUsers on a cluster, cleanUsers): for each user, deletes the
   expired and corrupt sessions, and deletes the hash (user info too) when no
   live session remains. Each user is judged on its own; one call only saves
   the per-call cost (in Redis and in the client) of cleaning them one per call.
+
+  Out of memory: runs (allow-oom): it only deletes, so cleanup keeps freeing memory.
 
   Input:
     KEYS[1..n] the users' hashes (all in one slot on a cluster: callers there

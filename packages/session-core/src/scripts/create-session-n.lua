@@ -1,5 +1,10 @@
+#!lua
 --[[
   Creates a session under the per-user limit.
+
+  Out of memory: refused as a whole (no allow-oom): it adds a record, and
+  without the flags line Redis would refuse only its first growing write,
+  after its DEL, and then let every later one through.
 
   Input:
     KEYS[1] the user's hash, <prefix>usersession:{<userId>}

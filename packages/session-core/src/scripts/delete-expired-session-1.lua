@@ -1,7 +1,10 @@
+#!lua flags=allow-oom
 --[[
   The cleanup job's operation: deletes one session only if it is still
   expired (or corrupt) now. A late, retried or duplicated job therefore never
   deletes a live session.
+
+  Out of memory: runs (allow-oom): it only deletes, so cleanup keeps freeing memory.
 
   Input:
     KEYS[1] the user's hash

@@ -13,6 +13,13 @@
  * Files are named `<name>-<numberOfKeys>.lua`, as in BullMQ, or
  * `<name>-n.lua` when the caller passes any number of keys. A line
  * `--- @include "x"` is replaced by `includes/x.lua`.
+ *
+ * Every script opens with a flags line (Redis 7.0+), checked here: `#!lua`
+ * for a script that may grow memory, which a full Redis (used_memory past
+ * maxmemory) then refuses as a whole before it runs; `#!lua flags=allow-oom`
+ * for one that only deletes or shrinks, so logouts and cleanup keep freeing
+ * memory; `#!lua flags=no-writes` for a pure read. Each script's header says
+ * which and why.
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -21,6 +28,7 @@ import type { Cluster, Redis } from "ioredis";
 const SCRIPT_FILES = {
   createSession: "create-session-n.lua",
   readSession: "read-session-1.lua",
+  readSessionUnrenewed: "read-session-unrenewed-1.lua",
   listSessions: "list-sessions-1.lua",
   removeSession: "remove-session-1.lua",
   revokeSession: "revoke-session-1.lua",
@@ -64,6 +72,10 @@ export function loadScripts(): Record<ScriptName, LoadedScript> {
     const lua = readLua(`./${file}`).replace(/^--- @include "([a-z-]+)"[ \t]*$/gm, (_, include: string) =>
       readLua(`./includes/${include}.lua`),
     );
+    // Redis reads the flags from the first line only, so the includes (and anything else) go below it.
+    if (!/^#!lua(?: flags=[a-z-]+(?:,[a-z-]+)*)?\n/.test(lua)) {
+      throw new Error(`${file} must open with its #!lua flags line`);
+    }
     const count = /-(\d+|n)\.lua$/.exec(file)?.[1];
     const sha = createHash("sha1").update(lua).digest("hex");
     scripts[name] = { sha, numberOfKeys: count === "n" ? null : Number(count), lua };
@@ -81,6 +93,11 @@ export type ScriptRunner = (
 
 function isNoScript(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith("NOSCRIPT");
+}
+
+/** Redis refused the call as a whole because used_memory is past maxmemory (a script without allow-oom). */
+export function isOutOfMemory(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith("OOM ");
 }
 
 /** A runner for `redis` (a single server or a Cluster, which routes each call by its keys). */

@@ -1,6 +1,9 @@
+#!lua flags=allow-oom
 --[[
   Lists a user's live sessions, deleting the expired and corrupt ones it
   meets (and the hash, once no live session is left).
+
+  Out of memory: runs (allow-oom): its only writes drop dead fields.
 
   Input:
     KEYS[1] the user's hash

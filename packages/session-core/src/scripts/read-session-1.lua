@@ -1,7 +1,12 @@
+#!lua
 --[[
   Reads one session and renews its idle expiry (sliding), writing at most
   once per touch interval so that most reads stay reads. Used by get,
   authenticate and touch.
+
+  Out of memory: refused as a whole (no allow-oom): its renewal rewrites the
+  record and may extend the TTL. The store then falls back to
+  read-session-unrenewed-1.lua, which serves the session unrenewed.
 
   Input:
     KEYS[1] the user's hash

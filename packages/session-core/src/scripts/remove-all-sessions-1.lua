@@ -1,5 +1,8 @@
+#!lua flags=allow-oom
 --[[
   Removes all of a user's sessions and the user info (log out everywhere).
+
+  Out of memory: runs (allow-oom): it only deletes, so logouts keep working and free memory.
 
   Input:
     KEYS[1] the user's hash

@@ -1,5 +1,8 @@
+#!lua flags=allow-oom
 --[[
   Removes every session of the user but the caller's own (log out other devices).
+
+  Out of memory: runs (allow-oom): it only deletes, so logouts keep working and free memory.
 
   Input:
     KEYS[1] the user's hash

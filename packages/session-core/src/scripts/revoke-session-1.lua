@@ -1,5 +1,8 @@
+#!lua flags=allow-oom
 --[[
   Removes the session whose public handle is ARGV[1] (log out another device).
+
+  Out of memory: runs (allow-oom): it only deletes, so logouts keep working and free memory.
 
   Input:
     KEYS[1] the user's hash

@@ -1,6 +1,9 @@
+#!lua
 --[[
   Replaces the user info shared by all of the user's sessions, on behalf of
   one live session. Every session sees it on its next read.
+
+  Out of memory: refused as a whole (no allow-oom): the new user info may be larger.
 
   Input:
     KEYS[1] the user's hash

@@ -1,3 +1,4 @@
+#!lua flags=allow-oom
 --[[
   The sweeper's step on a single Redis: claims up to ARGV[1] due users from
   the activity set, cleans each one on its own (cleanHash), and puts those
@@ -6,8 +7,13 @@
   dies between calls leaves no claimed user out of the set.
 
   The users' hashes are not in KEYS: they are found from the set's members.
-  That is allowed on a single Redis only; on a cluster the store claims,
-  cleans and re-adds in separate calls instead (store.ts).
+  That is allowed on a single Redis only (Redis checks a script's keys
+  against its slot only in cluster mode, with or without the flags line);
+  on a cluster the store claims, cleans and re-adds in separate calls
+  instead (store.ts).
+
+  Out of memory: runs (allow-oom): it deletes, and re-adds to the activity set only
+  members it took off it in the same call, so the sweeper keeps freeing memory.
 
   Input:
     KEYS[1] the activity sorted set, <prefix>usersession-activity
