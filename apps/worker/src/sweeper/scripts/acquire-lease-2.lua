@@ -1,5 +1,9 @@
+#!lua flags=allow-oom
 --[[
   Elects one replica for one cron tick, and only while no sweep is running.
+
+  Out of memory: runs (allow-oom): the sweeper must still be elected while Redis
+  is full, since its sweeps free memory; it writes two tiny keys, both with a TTL.
 
   Input:
     KEYS[1] the sweep lease, <prefix>{usersession-sweeper}:lease

@@ -1,5 +1,8 @@
+#!lua flags=allow-oom
 --[[
   Gives the sweep lease back, only if it is still ours.
+
+  Out of memory: runs (allow-oom): it only deletes.
 
   Input:
     KEYS[1] the sweep lease

@@ -1,5 +1,9 @@
+#!lua flags=allow-oom
 --[[
   Extends the sweep lease, only if it is still ours.
+
+  Out of memory: runs (allow-oom): a sweep freeing memory must keep its lease;
+  PEXPIRE changes a TTL and adds no data.
 
   Input:
     KEYS[1] the sweep lease
