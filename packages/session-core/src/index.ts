@@ -27,7 +27,7 @@ export {
   type SessionStoreOptions,
 } from "./options.js";
 export { DEVICE_FIELD_LIMITS, type Device, type JsonValue } from "./payload.js";
-export { encodeRecord, type Session } from "./record.js";
+export { decodeRecord, encodeRecord, type Session } from "./record.js";
 export {
   CLEAN_USERS_PER_CALL,
   type CleanUserResult,
