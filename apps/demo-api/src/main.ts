@@ -5,6 +5,7 @@
 import type { AddressInfo } from "node:net";
 import {
   closeOnSignals,
+  closeRedis,
   connectRedis,
   createLogger,
   gracefulClose,
@@ -48,8 +49,12 @@ await server.listen({ port: config.httpPort, host: config.httpHost });
 const { port } = server.server.address() as AddressInfo;
 logger.info({ port, url: `http://127.0.0.1:${port}/` }, "api started");
 
-closeOnSignals(logger, [
-  ["http", () => closeHttp(config.shutdownTimeoutMs)],
-  ["queue", () => queue.close()],
-  ["redis", () => Promise.all([redis.sessions.quit(), redis.queue.quit()])],
-]);
+closeOnSignals(
+  logger,
+  [
+    ["http", (ms) => closeHttp(ms / 2)],
+    ["queue", () => queue.close()],
+    ["redis", (ms) => Promise.all([closeRedis(redis.sessions, ms / 2), closeRedis(redis.queue, ms / 2)])],
+  ],
+  { timeoutMs: config.shutdownTimeoutMs },
+);

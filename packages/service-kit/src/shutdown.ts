@@ -1,13 +1,40 @@
 /**
- * Clean shutdown on SIGTERM or SIGINT: run the close steps in the order given
- * (each bounded by its own timeout), then exit 0, or 1 if a step failed.
- * A second signal exits at once.
+ * Clean shutdown on SIGTERM or SIGINT: run the close steps in the order given,
+ * all within one deadline (`timeoutMs` from the signal), then exit.
+ *
+ * The steps share the budget: each is handed the time left and should give up
+ * by then (throwing ShutdownDeadlineError when it had to cut something short,
+ * e.g. drop a connection that would not close, or leave jobs to be retried). A step that is still running at the
+ * deadline is logged by name and the process exits at once, skipping the
+ * rest: whatever Redis is doing, the process is gone `timeoutMs` after the
+ * signal. Exit code 0 when every step closed cleanly; 1 when a step failed,
+ * was cut short or overran the deadline (so orchestrators notice). A second
+ * signal exits 1 at once.
  */
 import type { Logger } from "pino";
 
-export type CloseStep = [name: string, close: () => Promise<unknown>];
+/** A named close; `remainingMs` is what is left of the shutdown's budget when it starts. */
+export type CloseStep = [name: string, close: (remainingMs: number) => Promise<unknown>];
 
-export function closeOnSignals(logger: Logger, steps: CloseStep[], exit: (code: number) => void = process.exit): void {
+export interface CloseOnSignalsOptions {
+  /** The whole shutdown's budget, from the signal to the exit (SHUTDOWN_TIMEOUT_MS). */
+  timeoutMs: number;
+  /** @default process.exit */
+  exit?: (code: number) => void;
+}
+
+/**
+ * Thrown by a close step that could not close cleanly in the time it had and gave up: it dropped a
+ * connection instead of closing it, or left work in flight to be retried.
+ */
+export class ShutdownDeadlineError extends Error {
+  override name = "ShutdownDeadlineError";
+}
+
+const OVERRAN = Symbol("overran");
+
+export function closeOnSignals(logger: Logger, steps: CloseStep[], options: CloseOnSignalsOptions): void {
+  const { timeoutMs, exit = process.exit } = options;
   let closing = false;
   const onSignal = async (signal: NodeJS.Signals) => {
     if (closing) {
@@ -16,19 +43,42 @@ export function closeOnSignals(logger: Logger, steps: CloseStep[], exit: (code: 
       return;
     }
     closing = true;
-    logger.info({ signal }, "shutting down");
+    const deadline = performance.now() + timeoutMs;
+    logger.info({ signal, timeoutMs }, "shutting down");
     let failed = false;
-    for (const [name, close] of steps) {
+    const cutShort: string[] = [];
+    for (const [index, [name, close]] of steps.entries()) {
+      const remainingMs = Math.max(0, Math.floor(deadline - performance.now()));
+      let timer: NodeJS.Timeout | undefined;
       try {
-        await close();
+        const outcome = await Promise.race([
+          close(remainingMs),
+          new Promise<typeof OVERRAN>((resolve) => {
+            timer = setTimeout(() => resolve(OVERRAN), remainingMs);
+          }),
+        ]);
+        if (outcome === OVERRAN) {
+          const skipped = steps.slice(index + 1).map(([next]) => next);
+          logger.error({ step: name, timeoutMs, skipped }, "shutdown deadline reached: exiting without waiting");
+          exit(1);
+          return;
+        }
         logger.debug({ step: name }, "closed");
       } catch (error) {
-        failed = true;
-        logger.error({ step: name, err: error }, "close step failed");
+        if (error instanceof ShutdownDeadlineError) {
+          cutShort.push(name);
+          logger.warn({ step: name, reason: error.message }, "close step cut short");
+        } else {
+          failed = true;
+          logger.error({ step: name, err: error }, "close step failed");
+        }
+      } finally {
+        clearTimeout(timer);
       }
     }
-    logger.info({ failed }, "shutdown complete");
-    exit(failed ? 1 : 0);
+    const code = failed || cutShort.length > 0 ? 1 : 0;
+    logger.info({ failed, cutShort, exitCode: code }, "shutdown complete");
+    exit(code);
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
