@@ -8,9 +8,15 @@
  * replica. The winner renews the lease every third of its TTL while it
  * sweeps and releases it when done; if it dies (even by SIGKILL), the lease
  * expires after `leaseMs` and the next tick elects someone else.
+ *
+ * While it sweeps, the holder also keeps a mark (`…:running`: its holder id,
+ * token and start time, kept a day) that it clears when the sweep ends. A
+ * sweep that finds a mark left behind reports it: the previous sweep never
+ * finished (killed, even by SIGKILL, or cut off from Redis).
  */
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import type { Redis } from "ioredis";
 import type { RunCoordinator } from "node-cron";
 import type { Logger } from "pino";
@@ -22,6 +28,14 @@ export interface SweepLeaseOptions {
   leaseMs: number;
   logger: Logger;
   onChange?: (held: boolean) => void;
+  /** Who this replica is, in the sweep mark; `<host>:<pid>` when unset. */
+  holder?: string;
+}
+
+/** A sweep that started and never cleared its mark. */
+export interface UnfinishedSweep {
+  holder: string;
+  startedAt: Date;
 }
 
 type LeaseCommands = {
@@ -34,16 +48,22 @@ type LeaseCommands = {
   ): Promise<number>;
   multisessionRenewLease(lease: string, token: string, leaseMs: number): Promise<number>;
   multisessionReleaseLease(lease: string, token: string): Promise<number>;
+  multisessionMarkSweepStart(mark: string, holder: string, token: string, markMs: number): Promise<string[]>;
+  multisessionClearSweepMark(mark: string, token: string): Promise<number>;
 };
 
 const script = (file: string) => readFileSync(new URL(`./scripts/${file}`, import.meta.url), "utf8");
 
 /** Tick markers only need to outlive the clock skew between replicas. */
 const TICK_MARKER_MS = 10 * 60_000;
+/** A sweep mark outlives any sweep by far, and still vanishes by itself. */
+const SWEEP_MARK_MS = 24 * 60 * 60_000;
 
 export class SweepLease implements RunCoordinator {
   readonly #redis: Redis & LeaseCommands;
   readonly #leaseKey: string;
+  readonly #markKey: string;
+  readonly #holder: string;
   readonly #tagPrefix: string;
   readonly #options: SweepLeaseOptions;
   #token: string | null = null;
@@ -54,10 +74,14 @@ export class SweepLease implements RunCoordinator {
     this.#redis = options.redis as Redis & LeaseCommands;
     this.#tagPrefix = `${options.prefix}{usersession-sweeper}`;
     this.#leaseKey = `${this.#tagPrefix}:lease`;
+    this.#markKey = `${this.#tagPrefix}:running`;
+    this.#holder = options.holder ?? `${hostname()}:${process.pid}`;
     for (const [name, file, numberOfKeys] of [
       ["multisessionAcquireLease", "acquire-lease-2.lua", 2],
       ["multisessionRenewLease", "renew-lease-1.lua", 1],
       ["multisessionReleaseLease", "release-lease-1.lua", 1],
+      ["multisessionMarkSweepStart", "mark-sweep-start-1.lua", 1],
+      ["multisessionClearSweepMark", "clear-sweep-mark-1.lua", 1],
     ] as const) {
       if (typeof (this.#redis as unknown as Record<string, unknown>)[name] !== "function") {
         this.#redis.defineCommand(name, { numberOfKeys, lua: script(file) });
@@ -84,6 +108,30 @@ export class SweepLease implements RunCoordinator {
     this.#options.onChange?.(true);
     this.#renewTimer = setInterval(() => void this.#renew(), Math.max(100, Math.floor(leaseMs / 3)));
     return true;
+  }
+
+  /** This replica's id in the sweep mark. */
+  get holder(): string {
+    return this.#holder;
+  }
+
+  /** Marks this holder's sweep as started; returns the previous sweep's mark if it was left behind. */
+  async markSweepStart(): Promise<UnfinishedSweep | null> {
+    const token = this.#token;
+    if (!token) return null;
+    const [holder, startedAt] = await this.#redis.multisessionMarkSweepStart(
+      this.#markKey,
+      this.#holder,
+      token,
+      SWEEP_MARK_MS,
+    );
+    return holder === undefined ? null : { holder, startedAt: new Date(Number(startedAt)) };
+  }
+
+  /** Clears this holder's sweep mark (call before `onComplete`, while the token is known). */
+  async clearSweepMark(): Promise<void> {
+    const token = this.#token;
+    if (token) await this.#redis.multisessionClearSweepMark(this.#markKey, token);
   }
 
   async onComplete(): Promise<void> {
