@@ -1,16 +1,21 @@
 /**
  * The worker process: wiring only. Configuration from the environment
  * (config.ts); closes on SIGTERM/SIGINT in this order: cron, in-flight sweep,
- * cleanup worker (in-flight jobs), queue, HTTP server, Redis.
+ * cleanup worker (in-flight jobs), queue, HTTP server, Redis, the whole
+ * within SHUTDOWN_TIMEOUT_MS whatever Redis is doing (service-kit's
+ * closeOnSignals).
  */
 import type { AddressInfo } from "node:net";
 import {
   closeOnSignals,
+  closeRedis,
   connectRedis,
   createLogger,
   gracefulClose,
   loadOrExit,
   redisAnswers,
+  ShutdownDeadlineError,
+  settlesWithin,
 } from "@multisession/service-kit";
 import { CLEANUP_QUEUE_NAME, SessionStore } from "@multisession/session-core";
 import { Queue } from "bullmq";
@@ -20,6 +25,9 @@ import { createServer } from "./http/server.js";
 import { createMetrics } from "./metrics.js";
 import { SweepLease } from "./sweeper/lease.js";
 import { createSweeper } from "./sweeper/sweeper.js";
+
+/** Each readiness ping's limit: /readyz answers within about a second even while Redis is paused. */
+const READINESS_PING_MS = 900;
 
 const config = loadOrExit("multisession worker", () => loadConfig());
 const logger = createLogger({ name: "multisession-worker", level: config.logLevel, production: config.production });
@@ -66,8 +74,18 @@ const server = await createServer({
   metrics,
   dashboard: config.dashboard,
   readiness: async () => {
-    const checks = { redis: await redisAnswers(redis.sessions), worker: cleanupWorker.isRunning() };
-    return { ready: checks.redis && checks.worker, checks };
+    // Every connection the worker needs, by name; the pings run at once, so a paused Redis costs one timeout.
+    const [sessionsConnection, queueConnection] = await Promise.all([
+      redisAnswers(redis.sessions, READINESS_PING_MS),
+      redisAnswers(redis.queue, READINESS_PING_MS),
+    ]);
+    const checks = {
+      sessionsConnection,
+      queueConnection,
+      workerConnection: cleanupWorker.blockingConnectionUp(),
+      consumer: cleanupWorker.isRunning(),
+    };
+    return { ready: Object.values(checks).every(Boolean), checks };
   },
 });
 
@@ -86,10 +104,26 @@ logger.info(
   "worker started",
 );
 
-closeOnSignals(logger, [
-  ["sweeper", () => sweeper.stop(config.shutdownTimeoutMs)],
-  ["cleanup worker", () => cleanupWorker.close(config.shutdownTimeoutMs)],
-  ["queue", () => queue.close()],
-  ["http", () => closeHttp(config.shutdownTimeoutMs)],
-  ["redis", () => Promise.all([redis.sessions.quit(), redis.queue.quit()])],
-]);
+// The waits for work in flight (sweep, jobs) leave this much of SHUTDOWN_TIMEOUT_MS to closing the connections.
+const closeReserveMs = Math.min(1_000, Math.floor(config.shutdownTimeoutMs / 4));
+closeOnSignals(
+  logger,
+  [
+    [
+      "sweeper",
+      async (ms) => {
+        if (!(await sweeper.stop(ms - closeReserveMs))) throw new ShutdownDeadlineError("sweep left mid-step");
+      },
+    ],
+    ["cleanup worker", (ms) => cleanupWorker.close(ms - closeReserveMs)],
+    [
+      "queue",
+      async (ms) => {
+        if (!(await settlesWithin(queue.close(), ms / 3))) throw new ShutdownDeadlineError("queue not closed in time");
+      },
+    ],
+    ["http", (ms) => closeHttp(ms / 2)],
+    ["redis", (ms) => Promise.all([closeRedis(redis.sessions, ms / 2), closeRedis(redis.queue, ms / 2)])],
+  ],
+  { timeoutMs: config.shutdownTimeoutMs },
+);

@@ -34,11 +34,19 @@ afterAll(async () => {
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
 
 describe("health", () => {
-  it("/healthz says the process is alive and /readyz that Redis and the worker are", async () => {
+  it("/healthz says the process is alive and /readyz that every connection and the consumer are up", async () => {
     expect(await getJson(worker.url("/healthz"))).toEqual({ status: 200, body: { status: "ok" } });
+    // Ready once BullMQ's own connection is up too, a moment after start.
+    await eventually(async () => (await getJson(worker.url("/readyz"))).status === 200, 10_000);
     expect(await getJson(worker.url("/readyz"))).toEqual({
       status: 200,
-      body: { status: "ready", redis: true, worker: true },
+      body: {
+        status: "ready",
+        sessionsConnection: true,
+        queueConnection: true,
+        workerConnection: true,
+        consumer: true,
+      },
     });
   });
 
