@@ -47,7 +47,7 @@ export function renderFigures(results: ScenarioResult[], run: RunInfo): string {
     );
   }
   for (const result of results) {
-    lines.push("", `## ${result.name}`, "", `${capitalise(result.title)}.`, "");
+    lines.push("", `## ${result.name}`, "", `${result.title}.`, "");
     lines.push(
       `- Command: \`${run.command} --only ${result.name}\` (${result.form} form, ${(result.durationMs / 1000).toFixed(0)} s)`,
       `- Operations: ${result.operations}; faults injected: ${result.faults.count} × ${result.faults.what}`,
@@ -69,7 +69,7 @@ export function renderFigures(results: ScenarioResult[], run: RunInfo): string {
       lines.push(
         "",
         `| ${result.table.header.join(" | ")} |`,
-        `| ${result.table.header.map(() => "---:").join(" | ")} |`,
+        `| ${result.table.header.map((_, i) => (i === 0 ? "---" : "---:")).join(" | ")} |`,
       );
       for (const row of result.table.rows) lines.push(`| ${row.join(" | ")} |`);
     }
@@ -91,8 +91,4 @@ function recoveryText(result: ScenarioResult): string {
   if (result.recoveryMs.length === 0) return "n/a";
   const sorted = [...result.recoveryMs].sort((a, b) => a - b);
   return `${Math.round(median(sorted))} / ${Math.round(sorted.at(-1) ?? 0)} ms`;
-}
-
-function capitalise(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }

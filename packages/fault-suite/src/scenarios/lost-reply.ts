@@ -26,7 +26,7 @@ import { connectDirect, connectLibrary, FaultyRedis, namespaceFor, waitFor } fro
 
 export const LOST_REPLY_SIZES = {
   short: { rounds: 5 },
-  long: { rounds: 100 },
+  long: { rounds: 50 },
 };
 
 const OPERATIONS = ["create", "remove", "revoke", "removeAll"] as const;
@@ -155,7 +155,7 @@ export async function lostReply(context: ScenarioContext): Promise<ScenarioResul
     });
     return {
       name: "lost-reply",
-      title: "a reply lost after Redis ran the command (a proxy drops it and cuts the connection)",
+      title: "A reply lost after Redis ran the command (a proxy drops it and cuts the connection)",
       form: context.form,
       durationMs: performance.now() - started,
       operations: calls.length + setupOperations,

@@ -19,7 +19,7 @@ export function redisKill(context: ScenarioContext): Promise<ScenarioResult> {
   const size = REDIS_KILL_SIZES[context.form];
   return runUnderLoad(context, {
     name: "redis-kill",
-    title: "kill -9 of redis-server under load, restarted from its AOF",
+    title: "`kill -9` of redis-server under load, restarted from its AOF",
     faultName: "kill -9 of redis-server",
     redis: { aof: true },
     ...size,

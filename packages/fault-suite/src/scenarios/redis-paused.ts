@@ -18,7 +18,7 @@ export function redisPaused(context: ScenarioContext): Promise<ScenarioResult> {
   const size = REDIS_PAUSED_SIZES[context.form];
   return runUnderLoad(context, {
     name: "redis-paused",
-    title: "redis-server paused (SIGSTOP) under load, then resumed",
+    title: "Redis paused (SIGSTOP) under load, then resumed (SIGCONT)",
     faultName: `SIGSTOP of redis-server for ${size.pauseMs / 1000} s`,
     redis: {},
     ...size,

@@ -221,7 +221,7 @@ export async function workerKill(context: ScenarioContext): Promise<ScenarioResu
     context.log(`worker-kill: drained in ${Math.round(drainMs)} ms; ${check.violations.length} violations`);
     return {
       name: "worker-kill",
-      title: "kill -9 of the worker mid-sweep and mid-job; two sweeper replicas",
+      title: "`kill -9` of the worker mid-sweep and mid-job, then two sweeper replicas",
       form: context.form,
       durationMs: performance.now() - started,
       operations,
