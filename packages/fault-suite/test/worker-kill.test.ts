@@ -15,6 +15,10 @@ it("a worker killed mid-sweep and mid-job leaves nothing lost and, once replaced
   expect(result.faults.count).toBe(2);
   expect(result.checked.liveSessions).toBeGreaterThan(100);
   expect(result.checked.removals).toBeGreaterThan(10);
-  // Every kill landed while the worker had jobs in flight (the "jobs active" column).
-  for (const row of result.table?.rows ?? []) expect(row[3]).not.toBe(0);
+  // Every kill landed mid-sweep, while the worker had jobs in flight (rows: kill, enqueued, mid-sweep, active, ...).
+  expect(result.table?.rows).toHaveLength(2);
+  for (const row of result.table?.rows ?? []) {
+    expect(row[2]).toBe("yes");
+    expect(row[3]).not.toBe(0);
+  }
 });
