@@ -134,6 +134,19 @@ export function startApi(redisUrl: string, namespace: Namespace, env: Record<str
   return startService(API_MAIN, appEnv(redisUrl, namespace, env), "api started");
 }
 
+/** Starts the worker and the API; if either fails, stops what did start and Redis, and rethrows. */
+export async function startApps(
+  redis: FaultyRedis,
+  namespace: Namespace,
+): Promise<[worker: ServiceProcess, api: ServiceProcess]> {
+  const started = await Promise.allSettled([startWorker(redis.url, namespace), startApi(redis.url, namespace)]);
+  const [worker, api] = started;
+  if (worker.status === "fulfilled" && api.status === "fulfilled") return [worker.value, api.value];
+  await Promise.all(started.map((result) => (result.status === "fulfilled" ? result.value.stop() : undefined)));
+  await redis.stop();
+  throw (started.find((result) => result.status === "rejected") as PromiseRejectedResult).reason;
+}
+
 /** True while the child process has not exited. */
 export function isRunning(service: ServiceProcess): boolean {
   return service.child.exitCode === null && service.child.signalCode === null;

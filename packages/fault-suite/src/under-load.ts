@@ -25,8 +25,7 @@ import {
   namespaceFor,
   type RedisOptions,
   sleep,
-  startApi,
-  startWorker,
+  startApps,
   waitFor,
 } from "./stack.js";
 
@@ -53,7 +52,7 @@ export async function runUnderLoad(context: ScenarioContext, options: UnderLoadO
   const started = performance.now();
   const namespace = namespaceFor(options.name);
   const redis = await FaultyRedis.start(options.redis);
-  const [worker, api] = await Promise.all([startWorker(redis.url, namespace), startApi(redis.url, namespace)]);
+  const [worker, api] = await startApps(redis, namespace);
   const library = connectLibrary(redis.url, namespace);
   const direct = connectDirect(redis.url);
   const ledger = new Ledger();

@@ -31,8 +31,7 @@ import {
   isRunning,
   namespaceFor,
   sleep,
-  startApi,
-  startWorker,
+  startApps,
   waitFor,
 } from "../stack.js";
 
@@ -58,7 +57,7 @@ export async function redisFull(context: ScenarioContext): Promise<ScenarioResul
   const started = performance.now();
   const namespace = namespaceFor("redis-full");
   const redis = await FaultyRedis.start();
-  const [worker, api] = await Promise.all([startWorker(redis.url, namespace), startApi(redis.url, namespace)]);
+  const [worker, api] = await startApps(redis, namespace);
   // Every read of an existing session is due for its renewal write, which a full Redis refuses.
   const library = connectLibrary(redis.url, namespace, { touchIntervalMs: 1 });
   const direct = connectDirect(redis.url);

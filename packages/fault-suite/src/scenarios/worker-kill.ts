@@ -30,9 +30,25 @@ import {
   waitFor,
 } from "../stack.js";
 
+/**
+ * The long form's killed workers leave a backlog (each lives a second or two): its replicas sweep in bigger
+ * steps and take more jobs at once, so that they drain it within the limit.
+ */
 export const WORKER_KILL_SIZES = {
-  short: { kills: 2, usersPerCycle: 1_000, finalUsers: 1_000 },
-  long: { kills: 15, usersPerCycle: 4_000, finalUsers: 4_000 },
+  short: {
+    kills: 2,
+    usersPerCycle: 1_000,
+    finalUsers: 1_000,
+    replicas: { SWEEP_BATCH_SIZE: "20", SWEEP_DUTY_PERCENT: "5", CONCURRENCY: "2" },
+    drainLimitMs: 60_000,
+  },
+  long: {
+    kills: 15,
+    usersPerCycle: 2_000,
+    finalUsers: 2_000,
+    replicas: { SWEEP_BATCH_SIZE: "100", SWEEP_DUTY_PERCENT: "25", CONCURRENCY: "20" },
+    drainLimitMs: 180_000,
+  },
 };
 
 /** Sessions of the seeded "expiring" kind live this long. */
@@ -46,10 +62,6 @@ const KILLED_WORKER_ENV = {
   CONCURRENCY: "2",
   LOG_LEVEL: "debug",
 };
-/** The replicas sweep faster, but still for seconds, so that both want many of the same ticks. */
-const REPLICA_ENV = { ...KILLED_WORKER_ENV, SWEEP_BATCH_SIZE: "20", SWEEP_DUTY_PERCENT: "5", LOG_LEVEL: "info" };
-/** How long the replicas get to finish everything, stalled jobs included (BullMQ retakes them after their lock). */
-const DRAIN_LIMIT_MS = 60_000;
 const SEED_CONCURRENCY = 32;
 
 interface Seeded {
@@ -166,9 +178,11 @@ export async function workerKill(context: ScenarioContext): Promise<ScenarioResu
     // Two replicas at once take over: a last batch of work, then everything must drain.
     const enqueued = await enqueueDeletions(expiring, await seedAndExpire("wkfinal", size.finalUsers));
     context.log(`worker-kill: two replicas start; ${enqueued} more jobs enqueued`);
+    // They sweep faster than the killed ones, but still for seconds, so that both want many of the same ticks.
+    const replicaEnv = { ...KILLED_WORKER_ENV, ...size.replicas, LOG_LEVEL: "info" };
     const replicas = await Promise.all([
-      startWorker(redis.url, namespace, REPLICA_ENV),
-      startWorker(redis.url, namespace, REPLICA_ENV),
+      startWorker(redis.url, namespace, replicaEnv),
+      startWorker(redis.url, namespace, replicaEnv),
     ]);
     workers.push(...replicas);
     const drainStarted = performance.now();
@@ -179,7 +193,7 @@ export async function workerKill(context: ScenarioContext): Promise<ScenarioResu
         const due = await direct.zcount(activityKey(namespace.sessionPrefix), "-inf", String(Date.now()));
         return pending === 0 && due === 0;
       },
-      DRAIN_LIMIT_MS,
+      size.drainLimitMs,
       250,
     );
     const drainMs = performance.now() - drainStarted;
@@ -195,7 +209,11 @@ export async function workerKill(context: ScenarioContext): Promise<ScenarioResu
     });
     const violations = [...check.violations];
     if (!drained) {
-      violations.push({ invariant: "cleanupFinishes", userId: "-", detail: `not drained after ${DRAIN_LIMIT_MS} ms` });
+      violations.push({
+        invariant: "cleanupFinishes",
+        userId: "-",
+        detail: `not drained after ${size.drainLimitMs} ms`,
+      });
     }
     if (failedJobs > 0) {
       violations.push({ invariant: "cleanupFinishes", userId: "-", detail: `${failedJobs} deletion jobs failed` });
@@ -214,7 +232,9 @@ export async function workerKill(context: ScenarioContext): Promise<ScenarioResu
         `${KILLED_WORKER_ENV.CONCURRENCY} jobs at once) and, once it is mid-sweep with deletion jobs active, kills it.`,
       `Killed mid-sweep: ${midSweepKills} of ${size.kills}; with jobs active: ${midJobKills} of ${size.kills}. ` +
         `"previous sweep did not finish" logged ${unfinishedReports} times by the workers that followed.`,
-      `Two replicas then drained everything (stalled jobs included) in ${Math.round(drainMs)} ms; ` +
+      `Two replicas (sweep steps of ${size.replicas.SWEEP_BATCH_SIZE} users at ${size.replicas.SWEEP_DUTY_PERCENT}% ` +
+        `duty, ${size.replicas.CONCURRENCY} jobs at once each) then drained everything (stalled jobs included) in ` +
+        `${Math.round(drainMs)} ms; ` +
         `${overlap.sweeps} sweeps between them (${overlap.perReplica.join(" + ")}), none at the same time, ` +
         `no tick swept twice; ${failedJobs} jobs failed for good.`,
     );
