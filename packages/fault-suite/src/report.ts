@@ -55,7 +55,8 @@ export function renderFigures(results: ScenarioResult[], run: RunInfo): string {
       `- Violations: ${result.violations.length}`,
     );
     for (const violation of result.violations.slice(0, 20)) {
-      lines.push(`  - ${violation.invariant}: ${violation.detail} (user ${violation.userId})`);
+      const user = violation.userId === "-" ? "" : ` (user ${violation.userId})`;
+      lines.push(`  - ${violation.invariant}: ${violation.detail}${user}`);
     }
     if (result.incident) {
       lines.push(

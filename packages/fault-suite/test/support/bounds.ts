@@ -1,14 +1,7 @@
-/**
- * The bounds the fault tests hold a bounded client to: generous beside the
- * documented figures (a call fails within about 2 s; calls succeed again
- * within about a second of Redis answering), for a loaded two-core machine.
- */
+/** The scenarios' bounds (src/scenario.ts), and a context for running a scenario quietly. */
 import type { Form, ScenarioContext } from "../../src/scenario.js";
 
-/** No call made during an incident takes longer than this. */
-export const CALL_BOUND_MS = 3_000;
-/** Every client succeeds again within this of Redis answering. */
-export const RECOVERY_BOUND_MS = 5_000;
+export { CALL_BOUND_MS, RECOVERY_BOUND_MS } from "../../src/scenario.js";
 
 /** A scenario context that logs only when FAULTS_VERBOSE is set. */
 export function quiet(form: Form): ScenarioContext {
