@@ -27,6 +27,7 @@ export function connectRedis(url: string, logger: Logger, service: string, optio
   const queue = new Redis(url, {
     maxRetriesPerRequest: null,
     retryStrategy: reconnectDelayMs,
+    maxLoadingRetryTime: SESSION_CONNECTION_OPTIONS.maxLoadingRetryTime,
     connectionName: `${service}:queue`,
   });
   for (const [name, client] of [

@@ -181,6 +181,10 @@ export function reconnectDelayMs(attempt: number): number {
  * - `maxRetriesPerRequest: 1` and a reconnect backoff capped at 500 ms: a
  *   call made while Redis is down fails at once rather than queueing, and
  *   calls succeed again within about half a second of Redis answering.
+ * - `maxLoadingRetryTime: 100`: a client that reconnects while Redis is
+ *   still loading its AOF checks again every 100 ms instead of sleeping out
+ *   Redis's own loading estimate (up to 10 s), which kept clients away for
+ *   up to 8.7 s after a restarted Redis answered (docs/reliability.md).
  * - `autoResendUnfulfilledCommands: false`: a command whose reply was lost
  *   is never run a second time behind the caller's back (its second answer
  *   would describe the state the first run left: a logout would say "not
@@ -194,5 +198,6 @@ export const SESSION_CONNECTION_OPTIONS = Object.freeze({
   connectTimeout: 2_000,
   maxRetriesPerRequest: 1,
   retryStrategy: reconnectDelayMs,
+  maxLoadingRetryTime: 100,
   autoResendUnfulfilledCommands: false,
 });
