@@ -4,29 +4,18 @@
  * checks while Redis is frozen or gone, ready again once it is back. The API
  * runs as a real child process on a private redis-server of this file's own.
  */
-import { fileURLToPath } from "node:url";
-import { type RedisServer, startRedisServer } from "@multisession/redis-server";
-import { eventually, type ServiceProcess, startService } from "@multisession/test-kit";
+import { eventually, type ServiceProcess } from "@multisession/test-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ApiOnPrivateRedis, startApiOnPrivateRedis } from "./support/private-redis.js";
 
-const API_MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
-
-let redis: RedisServer;
+let stack: ApiOnPrivateRedis;
 let api: ServiceProcess;
 
 beforeAll(async () => {
-  redis = await startRedisServer();
-  api = await startService(API_MAIN, { REDIS_URL: redis.url }, "api started");
+  stack = await startApiOnPrivateRedis();
+  api = stack.api;
 });
-afterAll(async () => {
-  await api?.stop();
-  try {
-    process.kill(redis.pid, "SIGCONT");
-  } catch {
-    // already gone
-  }
-  await redis?.stop();
-});
+afterAll(() => stack?.close());
 
 async function readyz() {
   const response = await fetch(api.url("/readyz"));
@@ -46,22 +35,21 @@ describe("GET /readyz", () => {
   });
 
   it("answers 503 naming both checks while Redis is frozen", async () => {
-    process.kill(redis.pid, "SIGSTOP");
+    process.kill(stack.redis.pid, "SIGSTOP");
     try {
       expect(await readyz()).toEqual({ status: 503, body: { status: "not ready", redis: false, queue: false } });
     } finally {
-      process.kill(redis.pid, "SIGCONT");
+      process.kill(stack.redis.pid, "SIGCONT");
     }
     await eventually(async () => (await readyz()).status === 200);
   });
 
   it("answers 503 once Redis is stopped, and 200 again once it is back on its port", async () => {
-    const port = redis.port;
-    await redis.stop();
+    await stack.redis.stop();
     await eventually(async () => (await readyz()).status === 503);
     expect(await readyz()).toEqual({ status: 503, body: { status: "not ready", redis: false, queue: false } });
 
-    redis = await startRedisServer({ port });
+    await stack.restartRedis();
     await eventually(async () => (await readyz()).status === 200);
     expect((await readyz()).body).toEqual({ status: "ready", redis: true, queue: true });
   });

@@ -5,31 +5,21 @@
  * restart. The API runs as a real child process on a private redis-server
  * of this file's own, which the test freezes and restarts.
  */
-import { fileURLToPath } from "node:url";
-import { type RedisServer, startRedisServer } from "@multisession/redis-server";
-import { type ServiceProcess, startService } from "@multisession/test-kit";
+import type { ServiceProcess } from "@multisession/test-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ApiOnPrivateRedis, startApiOnPrivateRedis } from "./support/private-redis.js";
 
-const API_MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
 /** The documented bound plus room for a loaded machine. */
 const BOUND_MS = 3_000;
 
-let redis: RedisServer;
+let stack: ApiOnPrivateRedis;
 let api: ServiceProcess;
 
 beforeAll(async () => {
-  redis = await startRedisServer();
-  api = await startService(API_MAIN, { REDIS_URL: redis.url }, "api started");
+  stack = await startApiOnPrivateRedis();
+  api = stack.api;
 });
-afterAll(async () => {
-  await api?.stop();
-  try {
-    process.kill(redis.pid, "SIGCONT");
-  } catch {
-    // already gone
-  }
-  await redis?.stop();
-});
+afterAll(() => stack?.close());
 
 async function request(method: string, path: string, token?: string, body?: unknown) {
   const started = performance.now();
@@ -57,7 +47,7 @@ describe("Redis in trouble", () => {
     const token = body?.token as string;
     expect((await request("GET", "/me", token)).status).toBe(200);
 
-    process.kill(redis.pid, "SIGSTOP");
+    process.kill(stack.redis.pid, "SIGSTOP");
     let answers: Awaited<ReturnType<typeof request>>[];
     try {
       answers = await Promise.all([
@@ -66,7 +56,7 @@ describe("Redis in trouble", () => {
         request("GET", "/sessions", token),
       ]);
     } finally {
-      process.kill(redis.pid, "SIGCONT");
+      process.kill(stack.redis.pid, "SIGCONT");
     }
     for (const answer of answers) {
       expect(answer.status).toBe(503);
@@ -81,8 +71,7 @@ describe("Redis in trouble", () => {
   it("while Redis is down, requests answer 503 at once; once it is back, logins work again within about a second", async () => {
     const { body } = await login("down-user");
     const token = body?.token as string;
-    const port = redis.port;
-    await redis.stop();
+    await stack.redis.stop();
 
     const [me, again] = await Promise.all([request("GET", "/me", token), login("down-user")]);
     for (const answer of [me, again]) {
@@ -90,7 +79,7 @@ describe("Redis in trouble", () => {
       expect(answer.ms).toBeLessThan(BOUND_MS);
     }
 
-    redis = await startRedisServer({ port });
+    await stack.restartRedis();
     const back = performance.now();
     let status = 0;
     while (status !== 200 && performance.now() - back < 5_000) {
