@@ -37,15 +37,28 @@ export function renderFigures(results: ScenarioResult[], run: RunInfo): string {
     `Run: \`${run.command}\` (${run.form} form), ${run.startedAt.toISOString().slice(0, 16).replace("T", " ")} UTC; ` +
       `${run.environment}. Violations: **${total}**.`,
     "",
-    "| scenario | faults injected | operations | acknowledged writes checked | violations | latency in the incident, p50 / max | recovery, median / max |",
-    "| --- | --- | ---: | --- | ---: | --- | --- |",
+    ...markdownTable(
+      [
+        "scenario",
+        "faults injected",
+        "operations",
+        "acknowledged writes checked",
+        "violations",
+        "latency in the incident, p50 / max",
+        "recovery, median / max",
+      ],
+      [false, false, true, false, true, false, false],
+      results.map((result) => [
+        `[${result.name}](#${result.name})`,
+        `${result.faults.count} × ${result.faults.what}`,
+        String(result.operations),
+        checkedText(result),
+        String(result.violations.length),
+        latencyText(result),
+        recoveryText(result),
+      ]),
+    ),
   );
-  for (const result of results) {
-    lines.push(
-      `| [${result.name}](#${result.name}) | ${result.faults.count} × ${result.faults.what} | ${result.operations} | ` +
-        `${checkedText(result)} | ${result.violations.length} | ${latencyText(result)} | ${recoveryText(result)} |`,
-    );
-  }
   for (const result of results) {
     lines.push("", `## ${result.name}`, "", `${result.title}.`, "");
     lines.push(
@@ -67,12 +80,15 @@ export function renderFigures(results: ScenarioResult[], run: RunInfo): string {
     if (result.recoveryMs.length > 0) lines.push(`- Recovery: ${recoveryText(result)}`);
     for (const note of result.notes) lines.push(`- ${note}`);
     if (result.table && result.table.rows.length > 0) {
+      const { header, rows } = result.table;
       lines.push(
         "",
-        `| ${result.table.header.join(" | ")} |`,
-        `| ${result.table.header.map((_, i) => (i === 0 ? "---" : "---:")).join(" | ")} |`,
+        ...markdownTable(
+          header,
+          header.map((_, i) => i > 0),
+          rows.map((row) => row.map(String)),
+        ),
       );
-      for (const row of result.table.rows) lines.push(`| ${row.join(" | ")} |`);
     }
   }
   return `${lines.join("\n")}\n`;
@@ -92,4 +108,15 @@ function recoveryText(result: ScenarioResult): string {
   if (result.recoveryMs.length === 0) return "n/a";
   const sorted = [...result.recoveryMs].sort((a, b) => a - b);
   return `${Math.round(median(sorted))} / ${Math.round(sorted.at(-1) ?? 0)} ms`;
+}
+
+/** A Markdown table with its columns padded as the repo's formatter (Biome) writes them, so lint stays clean. */
+function markdownTable(header: string[], alignRight: boolean[], rows: string[][]): string[] {
+  const widths = header.map((title, i) => Math.max(3, title.length, ...rows.map((row) => (row[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    `| ${cells
+      .map((cell, i) => (alignRight[i] ? cell.padStart(widths[i] as number) : cell.padEnd(widths[i] as number)))
+      .join(" | ")} |`;
+  const rule = `| ${widths.map((width, i) => (alignRight[i] ? `${"-".repeat(width - 1)}:` : "-".repeat(width))).join(" | ")} |`;
+  return [line(header), rule, ...rows.map(line)];
 }
