@@ -91,6 +91,25 @@ function isRedisReply(error: unknown): boolean {
 const SESSION_KEY_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
 /**
+ * How many times each client has become ready, shared by every store on that
+ * client (one listener per client, however many stores use it): a call made
+ * while the client was not ready, that failed before the count moved, never
+ * left the offline queue.
+ */
+const readyCounts = new WeakMap<Redis | Cluster, { count: number }>();
+
+function readyCountOf(redis: Redis | Cluster): { count: number } {
+  let counter = readyCounts.get(redis);
+  if (!counter) {
+    const created = { count: 0 };
+    redis.on("ready", () => created.count++);
+    readyCounts.set(redis, created);
+    counter = created;
+  }
+  return counter;
+}
+
+/**
  * Users one cleaning script takes at most. Each costs Redis 5 to 8
  * microseconds, so a call holds Redis for about a millisecond at most and API
  * reads queued behind it wait no longer than that.
@@ -122,8 +141,8 @@ export class SessionStore {
   /** The read script's fixed arguments, as strings once rather than numbers on every read. */
   readonly #readArgs: [idle: string, touchInterval: string, grace: string];
   readonly #clock: RedisClock;
-  /** Counts the client's (re)connections, to tell a command that never left the offline queue. */
-  #connections = 0;
+  /** The client's (re)connections so far, to tell a command that never left the offline queue. */
+  readonly #connections: { count: number };
 
   constructor(options: SessionStoreOptions) {
     this.#options = resolveOptions(options);
@@ -134,7 +153,7 @@ export class SessionStore {
     const { idleTimeoutMs, touchIntervalMs, keyGraceMs } = this.#options;
     this.#readArgs = [String(idleTimeoutMs), String(touchIntervalMs), String(keyGraceMs)];
     this.#clock = new RedisClock(this.#redis);
-    this.#redis.on("ready", () => this.#connections++);
+    this.#connections = readyCountOf(this.#redis);
   }
 
   /** The options in force, defaults filled in (without the clients and logger). */
@@ -541,11 +560,11 @@ export class SessionStore {
     args: readonly (string | number)[],
   ): Promise<unknown> {
     const connected = this.#redis.status === "ready";
-    const connections = this.#connections;
+    const connections = this.#connections.count;
     try {
       return await this.#run(script, keys, args);
     } catch (error) {
-      const neverSent = !connected && connections === this.#connections;
+      const neverSent = !connected && connections === this.#connections.count;
       if (kind === "read" || isRedisReply(error) || neverSent) throw new SessionBackendError(operation, error);
       if (kind === "write") throw new SessionOutcomeUnknownError(operation, error);
       this.#options.logger.warn(
