@@ -126,6 +126,26 @@ export interface SweepStepResult {
 /** On a cluster, cleaning calls (one user each) in flight at once. */
 const CLUSTER_CLEAN_CALLS = 16;
 
+/** A value as an error message shows it: its type, or the number itself. */
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value === "number") return String(value);
+  return Array.isArray(value) ? "an array" : `a ${typeof value}`;
+}
+
+function assertCleanOptions(options: unknown): void {
+  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+    throw new InvalidInputError(
+      "options",
+      `must be an object such as { reschedule: false } (received ${describe(options)})`,
+    );
+  }
+  const { reschedule } = options as { reschedule?: unknown };
+  if (reschedule !== undefined && typeof reschedule !== "boolean") {
+    throw new InvalidInputError("options.reschedule", `must be a boolean (received ${describe(reschedule)})`);
+  }
+}
+
 function assertLimit(limit: number): void {
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > 100_000) {
     throw new InvalidInputError("limit", `must be an integer from 1 to 100000 (received ${limit})`);
@@ -316,6 +336,7 @@ export class SessionStore {
    * with `rescheduleUsers` (the sweeper does, once per batch).
    */
   async cleanUser(userId: string, options: { reschedule?: boolean } = {}): Promise<CleanUserResult> {
+    assertUserId(userId);
     return (await this.cleanUsers([userId], options))[0] as CleanUserResult;
   }
 
@@ -326,9 +347,10 @@ export class SessionStore {
    */
   async cleanUsers(userIds: readonly string[], options: { reschedule?: boolean } = {}): Promise<CleanUserResult[]> {
     if (!Array.isArray(userIds)) throw new InvalidInputError("userIds", "must be an array of user ids");
+    assertCleanOptions(options);
     const prefix = this.#options.prefix;
-    const keys = userIds.map((userId) => {
-      assertUserId(userId);
+    const keys = userIds.map((userId, index) => {
+      assertUserId(userId, `userIds[${index}]`);
       return userKey(prefix, userId);
     });
     const perCall = this.#redis.isCluster ? 1 : CLEAN_USERS_PER_CALL;
@@ -379,12 +401,27 @@ export class SessionStore {
    * with `{ reschedule: false }`, with the `nextDueAt` that returned.
    */
   async rescheduleUsers(entries: { userId: string; dueAt: number }[]): Promise<void> {
-    if (entries.length === 0) return;
-    const args: (string | number)[] = [];
-    for (const { userId, dueAt } of entries) {
-      assertUserId(userId);
-      args.push(dueAt, userId);
+    if (!Array.isArray(entries)) {
+      throw new InvalidInputError("entries", "must be an array of { userId, dueAt } entries");
     }
+    // Every entry is checked before anything is sent: one bad entry refuses the call, never drops its neighbours.
+    const args: (string | number)[] = [];
+    entries.forEach((entry: unknown, index) => {
+      const field = `entries[${index}]`;
+      if (entry === null || typeof entry !== "object") {
+        throw new InvalidInputError(field, `must be an object with userId and dueAt (received ${describe(entry)})`);
+      }
+      const { userId, dueAt } = entry as { userId?: unknown; dueAt?: unknown };
+      assertUserId(userId, `${field}.userId`);
+      if (typeof dueAt !== "number" || !Number.isSafeInteger(dueAt) || dueAt < 0) {
+        throw new InvalidInputError(
+          `${field}.dueAt`,
+          `must be a time in ms since the epoch, a non-negative integer (received ${describe(dueAt)})`,
+        );
+      }
+      args.push(dueAt, userId);
+    });
+    if (args.length === 0) return;
     try {
       await this.#redis.zadd(this.#activityKey, "LT", ...args);
     } catch (error) {
