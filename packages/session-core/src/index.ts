@@ -18,6 +18,7 @@ export {
   SessionOutcomeUnknownError,
 } from "./errors.js";
 export { activityKey, MAX_USER_ID_LENGTH, userKey } from "./keys.js";
+export { INPUT_LIMITS } from "./limits.js";
 export {
   DEFAULTS,
   type LimitPolicy,

@@ -10,11 +10,13 @@
  * field, `#info`, holds the user info all of the user's sessions share.
  */
 import { InvalidInputError } from "./errors.js";
+import { INPUT_LIMITS } from "./limits.js";
 
 /** The user info field; scripts/includes/record.lua names it too (INFO_FIELD). */
 export const USER_INFO_FIELD = "#info";
 
-export const MAX_USER_ID_LENGTH = 256;
+/** The longest user id in UTF-16 code units (`string.length`); the same number as `INPUT_LIMITS.userId`. */
+export const MAX_USER_ID_LENGTH = INPUT_LIMITS.userId;
 
 export function userKey(prefix: string, userId: string): string {
   return `${prefix}usersession:{${userId}}`;
@@ -39,7 +41,10 @@ export function assertUserId(userId: unknown, field = "userId"): asserts userId 
   }
   if (userId.length === 0) throw new InvalidInputError(field, "must not be empty");
   if (userId.length > MAX_USER_ID_LENGTH) {
-    throw new InvalidInputError(field, `must be at most ${MAX_USER_ID_LENGTH} characters (received ${userId.length})`);
+    throw new InvalidInputError(
+      field,
+      `must be at most ${MAX_USER_ID_LENGTH} UTF-16 code units (received ${userId.length})`,
+    );
   }
   if (FORBIDDEN_IN_USER_ID.test(userId)) {
     throw new InvalidInputError(field, "must not contain braces, control characters or line separators");

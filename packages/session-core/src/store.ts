@@ -188,7 +188,7 @@ export class SessionStore {
       throw new InvalidInputError("input", "must be an object with data, device or userInfo");
     }
     const { maxDataBytes } = this.#options;
-    const dataJson = toJson(input.data ?? {}, "data", maxDataBytes);
+    const dataJson = toJson(input.data === undefined ? {} : input.data, "data", maxDataBytes);
     const device = toDevice(input.device);
     const userInfoJson = input.userInfo === undefined ? "" : toJson(input.userInfo, "userInfo", maxDataBytes);
 
