@@ -7,18 +7,20 @@
  * - The handle: the first 16 characters of the session key. Public: `list` shows
  *   it and `revoke` takes it. It reveals nothing usable about the secret.
  * - The token: `<base64url(userId)>.<secret>`, one opaque bearer string.
+ *   Decoding one keeps nothing of it: no cache here holds what a caller sent
+ *   before a session was found (a stranger's junk tokens would fill it).
  */
 import * as crypto from "node:crypto";
 import { createHash, randomFillSync } from "node:crypto";
 import { InvalidInputError } from "./errors.js";
-import { assertUserId, MAX_USER_ID_LENGTH } from "./keys.js";
+import { assertUserId } from "./keys.js";
+import { INPUT_LIMITS } from "./limits.js";
 
 const SECRET_BYTES = 32;
-export const HANDLE_LENGTH = 16;
-const SECRET_PATTERN = /^[A-Za-z0-9_-]{43}$/;
-const HANDLE_PATTERN = /^[A-Za-z0-9_-]{16}$/;
+export const HANDLE_LENGTH = INPUT_LIMITS.handle;
+const SECRET_PATTERN = new RegExp(`^[A-Za-z0-9_-]{${INPUT_LIMITS.sessionId}}$`);
+const HANDLE_PATTERN = new RegExp(`^[A-Za-z0-9_-]{${HANDLE_LENGTH}}$`);
 const BASE64URL_PATTERN = /^[A-Za-z0-9_-]+$/;
-const MAX_TOKEN_LENGTH = Math.ceil((MAX_USER_ID_LENGTH * 4 * 4) / 3) + 1 + 43;
 
 // crypto.hash (Node 20.12+) hashes small inputs without allocating a Hash object.
 const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: "base64url") => string }).hash;
@@ -57,7 +59,7 @@ export function encodeToken(userId: string, secret: string): string {
 /** Splits a bearer token. Throws InvalidInputError("token", ...) without ever echoing the token. */
 export function decodeToken(token: unknown): { userId: string; secret: string } {
   if (typeof token !== "string") throw new InvalidInputError("token", `must be a string (received ${typeof token})`);
-  if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
+  if (token.length === 0 || token.length > INPUT_LIMITS.token) {
     throw new InvalidInputError("token", "is malformed (wrong length)");
   }
   const dot = token.indexOf(".");
@@ -67,7 +69,7 @@ export function decodeToken(token: unknown): { userId: string; secret: string } 
   const secret = token.slice(dot + 1);
   if (!SECRET_PATTERN.test(secret))
     throw new InvalidInputError("token", "is malformed (bad characters or secret length)");
-  const userId = cachedUser(encodedUser) ?? decodeUserPart(encodedUser);
+  const userId = decodeUserPart(encodedUser);
   return { userId, secret };
 }
 
@@ -79,31 +81,6 @@ export function decodeToken(token: unknown): { userId: string; secret: string } 
 export function parseToken(token: string): { userId: string; sessionId: string } {
   const { userId, secret } = decodeToken(token);
   return { userId, sessionId: secret };
-}
-
-// The same users come back request after request: remember the user part of recent tokens
-// (it holds no secret), so authenticate skips the base64 round trip and the checks. Two
-// generations of at most DECODED_USERS_PER_GENERATION each: when the young one fills, it becomes
-// the old one and the old one is dropped, so users seen in either stay (a single map cleared when
-// full would forget every user at once, and a working set a little over its size would always miss).
-const DECODED_USERS_PER_GENERATION = 32_768;
-let decodedUsers = new Map<string, string>();
-let previousUsers = new Map<string, string>();
-
-function cachedUser(encodedUser: string): string | undefined {
-  const young = decodedUsers.get(encodedUser);
-  if (young !== undefined) return young;
-  const old = previousUsers.get(encodedUser);
-  if (old !== undefined) remember(encodedUser, old);
-  return old;
-}
-
-function remember(encodedUser: string, userId: string): void {
-  if (decodedUsers.size >= DECODED_USERS_PER_GENERATION) {
-    previousUsers = decodedUsers;
-    decodedUsers = new Map();
-  }
-  decodedUsers.set(encodedUser, userId);
 }
 
 function decodeUserPart(encodedUser: string): string {
@@ -120,7 +97,6 @@ function decodeUserPart(encodedUser: string): string {
   } catch (error) {
     throw new InvalidInputError("token", `is malformed (its ${(error as InvalidInputError).message})`);
   }
-  remember(encodedUser, userId);
   return userId;
 }
 
