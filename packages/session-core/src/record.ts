@@ -1,28 +1,48 @@
 /**
- * The stored form of one session, the value of its hash field. Version 2,
- * written by this release:
+ * The stored form of one session, the value of its hash field:
  *
  *     2|<createdAt>|<lastSeenAt>|<expiresAt>|<absoluteExpiresAt>|<body>
  *
  * Times are ms in base 36, written by the Lua scripts from Redis `TIME`:
  * createdAt since the epoch (8 characters until the year 2059), the other
- * three as offsets from createdAt (1 to 7 characters). The body is one JSON array,
- * `[data, name, platform, userAgent, ip]`, null for an absent device field and
- * trailing ones left out. The header is plain text so that scripts read and
- * renew it with one `string.match`, without decoding the body, which is
- * written by this module and never parsed in Lua. `expiresAt` is already the
- * earlier of the idle and absolute expiries.
+ * three as offsets from createdAt. The body is one JSON array,
+ * `[data, name, platform, userAgent, ip, handle]`: null for an absent device
+ * field, trailing absent ones left out. `handle` is stored only for a session
+ * whose secret was rotated (it keeps its public handle while its field, the
+ * SHA-256 of the new secret, changes); absent or null, the handle is the
+ * field's first 16 characters. The header is plain text so that scripts read
+ * and renew it with one `string.match`; `expiresAt` is already the earlier of
+ * the idle and absolute expiries. The `2|` tag marks the format.
  *
- * Version 1, written by earlier releases, is still read, and renewed in its
- * own version, until its sessions end (at most absoluteTimeoutMs after an
- * upgrade): decimal times and the body `{"d":data,"v":device}`.
+ * One definition of a valid record, for `decodeRecord` here and for the Lua
+ * scripts (`scripts/includes/record.lua`), tested against each other on the
+ * same values (test/store/record-parsers.test.ts). Anything else is corrupt:
+ * no session for every operation, deleted by whichever operation meets it.
+ * - The tag `2|`, then four times of 1 to 10 base-36 digits `[0-9a-z]`
+ *   (10 digits stay below 2^53, exact in a Lua number), each ending in `|`.
+ * - The body is JSON text that JavaScript's JSON.parse takes and Redis's
+ *   cjson takes with decode_invalid_numbers off: JSON.parse's grammar
+ *   (whitespace between tokens allowed), no string holding a lone surrogate
+ *   escape (`"\ud800"`), arrays and objects nested at most 1000 deep (the body
+ *   array is level 1). Where cjson is laxer (a trailing decimal point, raw
+ *   control characters in strings, NUL) the Lua side refuses what JSON.parse
+ *   refuses; where JSON.parse is laxer (lone surrogates, depth) this side
+ *   refuses what cjson refuses.
+ * - The body is a non-empty array; elements 1 to 4 are strings or null;
+ *   element 5 is null or a handle (16 base64url characters); element 0 (the
+ *   data) and elements 6 on may be any JSON.
  *
- * Version 2 is 75 to 80 bytes shorter for a typical session, which for the
- * benchmark's payload also keeps a two-session hash in a smaller allocation
- * (docs/benchmarks.md). The Lua side of the format is `scripts/includes/record.lua`.
+ * Compatibility. A later release may append elements to the body (index 6
+ * on) without a new tag: this release reads such a record, ignores what it
+ * does not know, and keeps those elements byte for byte when it rewrites the
+ * record (renewal rewrites the header only; a rotation keeps them). Anything
+ * else (another meaning or type for an existing element, another header)
+ * needs a new tag, which this release treats as corrupt and deletes; so a
+ * release that writes a new tag must follow one that reads it.
  */
+import { InvalidInputError } from "./errors.js";
 import type { Device, JsonValue } from "./payload.js";
-import { handleOf } from "./token.js";
+import { HANDLE_LENGTH, handleOf } from "./token.js";
 
 /** One device session as callers see it. Never holds a secret. */
 export interface Session {
@@ -39,43 +59,60 @@ export interface Session {
 }
 
 const DEVICE_ORDER = ["name", "platform", "userAgent", "ip"] as const;
+/** Digits of one header time at most, on both sides. */
+export const MAX_TIME_DIGITS = 10;
+/** cjson's decode_max_depth: arrays and objects nested deeper are corrupt on both sides. */
+const MAX_BODY_DEPTH = 1000;
+const HANDLE_PATTERN = new RegExp(`^[A-Za-z0-9_-]{${HANDLE_LENGTH}}$`);
 
-/** The version 2 body: `[data, name, platform, userAgent, ip]`, trailing absent fields left out. */
-export function encodeBody(dataJson: string, device: Device): string {
+/**
+ * The body: `[data, name, platform, userAgent, ip]`, trailing absent fields left out, or with a
+ * stored `handle` as element 5 (device fields before it null when absent).
+ */
+export function encodeBody(dataJson: string, device: Device, handle?: string): string {
   let last = DEVICE_ORDER.length - 1;
-  while (last >= 0 && device[DEVICE_ORDER[last] as keyof Device] === undefined) last--;
+  if (handle === undefined) {
+    while (last >= 0 && device[DEVICE_ORDER[last] as keyof Device] === undefined) last--;
+  }
   let body = `[${dataJson}`;
   for (let i = 0; i <= last; i++) {
     const field = device[DEVICE_ORDER[i] as keyof Device];
     body += field === undefined ? ",null" : `,${JSON.stringify(field)}`;
   }
+  if (handle !== undefined) body += `,"${handle}"`;
   return `${body}]`;
 }
 
 /**
- * A record exactly as the scripts store it (version 2), for seeding data
- * outside a script (benchmarks, migrations). Times are ms since the epoch.
+ * A record exactly as the scripts store it, for seeding data outside a script
+ * (benchmarks, migrations, tests). Times are ms since the epoch. `handle`
+ * (16 base64url characters) is stored for a session that keeps a handle other
+ * than its field's first characters, as a rotated one does.
  */
 export function encodeRecord(
   times: { createdAt: number; lastSeenAt: number; expiresAt: number; absoluteExpiresAt: number },
   data: JsonValue,
   device: Device,
+  handle?: string,
 ): string {
+  if (handle !== undefined && !HANDLE_PATTERN.test(handle)) {
+    throw new InvalidInputError("handle", `must be ${HANDLE_LENGTH} base64url characters`);
+  }
   const { createdAt, lastSeenAt, expiresAt, absoluteExpiresAt } = times;
   const header = [createdAt, lastSeenAt - createdAt, expiresAt - createdAt, absoluteExpiresAt - createdAt]
     .map((t) => Math.max(0, t).toString(36))
     .join("|");
-  return `2|${header}|${encodeBody(JSON.stringify(data), device)}`;
+  return `2|${header}|${encodeBody(JSON.stringify(data), device, handle)}`;
 }
 
-/** Value of one digit in `radix` (10 or 36; lower-case letters only, as written); -1 if none. */
-function digitOf(code: number, radix: number): number {
+/** Value of one base-36 digit as written (0-9, a-z); -1 if none. */
+function digitOf(code: number): number {
   if (code >= 48 && code <= 57) return code - 48;
-  if (radix === 36 && code >= 97 && code <= 122) return code - 87;
+  if (code >= 97 && code <= 122) return code - 87;
   return -1;
 }
 
-/** Decodes a stored record of either version; null when it is corrupt in any way. */
+/** Decodes a stored record; null when it is corrupt in any way (the rule above). */
 export function decodeRecord(
   sessionKey: string,
   userId: string,
@@ -83,9 +120,7 @@ export function decodeRecord(
   userInfo: JsonValue | null,
 ): Session | null {
   // The header, digit by digit: this runs on every read.
-  const version = value.charCodeAt(0) - 48;
-  if ((version !== 1 && version !== 2) || value.charCodeAt(1) !== 124 /* "|" */) return null;
-  const radix = version === 2 ? 36 : 10;
+  if (value.charCodeAt(0) !== 50 /* "2" */ || value.charCodeAt(1) !== 124 /* "|" */) return null;
   let at = 2;
   let createdAt = 0;
   let lastSeenAt = 0;
@@ -95,57 +130,59 @@ export function decodeRecord(
     let time = 0;
     for (let code = value.charCodeAt(at); code !== 124 /* "|" */; code = value.charCodeAt(++at)) {
       // NaN (past the end) has no digit value either.
-      const digit = digitOf(code, radix);
-      if (digit < 0 || at - start >= 15) return null;
-      time = time * radix + digit;
+      const digit = digitOf(code);
+      if (digit < 0 || at - start >= MAX_TIME_DIGITS) return null;
+      time = time * 36 + digit;
     }
     if (at === start) return null;
     if (n === 0) createdAt = time;
-    else if (n === 1) lastSeenAt = time;
-    else if (n === 2) expiresAt = time;
+    else if (n === 1) lastSeenAt = createdAt + time;
+    else if (n === 2) expiresAt = createdAt + time;
     at++;
   }
-  if (version === 2) {
-    lastSeenAt += createdAt;
-    expiresAt += createdAt;
-  }
+  const text = value.slice(at);
   let body: unknown;
   try {
-    body = JSON.parse(value.slice(at));
+    body = JSON.parse(text);
   } catch {
     return null;
   }
-  const parts = version === 2 ? bodyV2(body) : bodyV1(body);
-  if (!parts) return null;
+  if (!Array.isArray(body) || body.length === 0) return null;
+  const device: Device = {};
+  const deviceEnd = Math.min(body.length, 1 + DEVICE_ORDER.length);
+  for (let i = 1; i < deviceEnd; i++) {
+    const field = body[i];
+    if (field === null) continue;
+    if (typeof field !== "string") return null;
+    device[DEVICE_ORDER[i - 1] as keyof Device] = field;
+  }
+  const stored: unknown = body[1 + DEVICE_ORDER.length];
+  if (stored != null && (typeof stored !== "string" || !HANDLE_PATTERN.test(stored))) return null;
+  // What JSON.parse takes and cjson refuses. A lone surrogate can only come from a \u escape (Redis's
+  // bytes are decoded as UTF-8), and nesting past the limit takes two characters a level.
+  if ((text.length > 2 * MAX_BODY_DEPTH || text.includes("\\u")) && beyondCjson(body, 1)) return null;
   return {
-    handle: handleOf(sessionKey),
+    handle: typeof stored === "string" ? stored : handleOf(sessionKey),
     userId,
-    data: parts.data,
+    data: body[0] as JsonValue,
     userInfo,
-    device: parts.device,
+    device,
     createdAt,
     lastSeenAt,
     expiresAt,
   };
 }
 
-function bodyV2(body: unknown): { data: JsonValue; device: Device } | null {
-  if (!Array.isArray(body) || body.length === 0 || body.length > 1 + DEVICE_ORDER.length) return null;
-  const device: Device = {};
-  for (let i = 1; i < body.length; i++) {
-    const field = body[i];
-    if (field === null) continue;
-    if (typeof field !== "string") return null;
-    device[DEVICE_ORDER[i - 1] as keyof Device] = field;
+/** Whether a parsed value nests past cjson's limit or holds a lone surrogate (in a string or a key). */
+function beyondCjson(value: unknown, depth: number): boolean {
+  if (typeof value === "string") return !value.isWellFormed();
+  if (value === null || typeof value !== "object") return false;
+  if (depth > MAX_BODY_DEPTH) return true;
+  if (Array.isArray(value)) return value.some((item) => beyondCjson(item, depth + 1));
+  for (const [key, item] of Object.entries(value)) {
+    if (!key.isWellFormed() || beyondCjson(item, depth + 1)) return true;
   }
-  return { data: body[0] as JsonValue, device };
-}
-
-function bodyV1(body: unknown): { data: JsonValue; device: Device } | null {
-  if (body === null || typeof body !== "object" || !("d" in body)) return null;
-  const { d, v } = body as { d: JsonValue; v?: unknown };
-  if (v !== undefined && (v === null || typeof v !== "object" || Array.isArray(v))) return null;
-  return { data: d, device: (v as Device | undefined) ?? {} };
+  return false;
 }
 
 /** Parses the stored user info; a corrupt one reads as null. */

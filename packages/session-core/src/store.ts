@@ -70,6 +70,11 @@ export interface CleanUserResult {
   deletedHash: boolean;
   /** The earliest live expiry left, the user's new activity score; null when nothing is left. */
   nextDueAt: number | null;
+  /**
+   * Set when the user's key holds another type than a hash (a foreign writer sharing the prefix):
+   * that type. The key was left as it is, and logged.
+   */
+  wrongType?: string;
 }
 
 type Reply = [number, ...unknown[]];
@@ -368,23 +373,31 @@ export class SessionStore {
         } catch (error) {
           throw new SessionBackendError("cleanUsers", error);
         }
-        if (!Array.isArray(reply) || reply.length !== chunk.length * 3) throw this.#unexpected("cleanUsers", reply);
+        if (!Array.isArray(reply) || reply.length !== chunk.length * 4) throw this.#unexpected("cleanUsers", reply);
         replies[index] = reply;
       }
     };
     // Calls run one after another on a single Redis (each already takes many users); a few at once on a cluster.
     await Promise.all(Array.from({ length: this.#redis.isCluster ? CLUSTER_CLEAN_CALLS : 1 }, lane));
     const results: CleanUserResult[] = [];
+    const wrongTypes: [userId: string, type: string][] = [];
     for (const reply of replies) {
-      for (let i = 0; i < reply.length; i += 3) {
+      for (let i = 0; i < reply.length; i += 4) {
         const earliest = Number(reply[i + 2]);
-        results.push({
+        const result: CleanUserResult = {
           deletedSessions: Number(reply[i]),
           deletedHash: reply[i + 1] === 1,
           nextDueAt: earliest > 0 ? earliest : null,
-        });
+        };
+        const wrongType = String(reply[i + 3]);
+        if (wrongType !== "") {
+          result.wrongType = wrongType;
+          wrongTypes.push([userIds[results.length] as string, wrongType]);
+        }
+        results.push(result);
       }
     }
+    this.#warnWrongTypes(wrongTypes);
     if (options.reschedule !== false) {
       const due: { userId: string; dueAt: number }[] = [];
       results.forEach((result, i) => {
@@ -473,8 +486,13 @@ export class SessionStore {
       } catch (error) {
         throw new SessionBackendError("sweepDueUsers", error);
       }
-      if (!Array.isArray(reply) || reply.length !== 3) throw this.#unexpected("sweepDueUsers", reply);
-      const [users, sessions, hashes] = reply.map(Number) as [number, number, number];
+      if (!Array.isArray(reply) || reply.length < 3 || reply.length % 2 === 0) {
+        throw this.#unexpected("sweepDueUsers", reply);
+      }
+      const [users, sessions, hashes] = reply.slice(0, 3).map(Number) as [number, number, number];
+      const wrongTypes: [userId: string, type: string][] = [];
+      for (let i = 3; i < reply.length; i += 2) wrongTypes.push([String(reply[i]), String(reply[i + 1])]);
+      this.#warnWrongTypes(wrongTypes);
       total.usersCleaned += users;
       total.sessionsDeleted += sessions;
       total.hashesDeleted += hashes;
@@ -484,6 +502,19 @@ export class SessionStore {
   }
 
   // --- helpers ---
+
+  /**
+   * A user whose key holds another type than a hash was skipped by a cleaning script and, being
+   * no user of ours, not put back in the activity set: logged once, here, with its user id.
+   */
+  #warnWrongTypes(wrongTypes: readonly [userId: string, type: string][]): void {
+    const seen = new Set<string>();
+    for (const [userId, type] of wrongTypes) {
+      if (seen.has(userId)) continue;
+      seen.add(userId);
+      this.#options.logger.warn({ userId, type }, "user key is not a hash (another writer's data?): left alone");
+    }
+  }
 
   /**
    * The hot path of get, authenticate and touch. A session that is clearly

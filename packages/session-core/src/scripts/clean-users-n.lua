@@ -11,9 +11,13 @@
     KEYS[1..n] the users' hashes (all in one slot on a cluster: callers there
                pass one user per call)
 
-  Output: { deletedSessions, deletedHash (0|1), earliestLiveExpiresAt (0 if none) }
-  per key, in KEYS order, flattened. The caller re-adds each still-live user
-  to the activity set at that score.
+  A key that holds another type than a hash (a foreign writer sharing the
+  prefix) is left as it is and reported, and the other keys are cleaned.
+
+  Output: { deletedSessions, deletedHash (0|1), earliestLiveExpiresAt (0 if none),
+  wrongType ("" for a hash or no key, else the key's type) } per key, in KEYS
+  order, flattened. The caller re-adds each still-live user to the activity
+  set at that score.
 ]]
 
 --- @include "record"
@@ -21,10 +25,11 @@
 local now = nowMs()
 local out = {}
 for k = 1, #KEYS do
-  local deleted, deletedHash, earliest = cleanHash(KEYS[k], now)
+  local deleted, deletedHash, earliest, wrongType = cleanHash(KEYS[k], now)
   local n = #out
   out[n + 1] = deleted
   out[n + 2] = deletedHash
   out[n + 3] = earliest
+  out[n + 4] = wrongType or ''
 end
 return out

@@ -16,7 +16,7 @@
     ARGV[4] maxSessionsPerUser
     ARGV[5] onLimit: "evict-oldest" | "reject"
     ARGV[6] keyGraceMs
-    ARGV[7] record body (version 2: a JSON array, see src/record.ts)
+    ARGV[7] record body (a JSON array, see src/record.ts)
     ARGV[8] user info JSON to set, or "" to keep what is there
     ARGV[9] the user id, the activity set's member (with KEYS[2])
 
@@ -74,7 +74,7 @@ end
 
 local absoluteExpiresAt = now + absoluteMs
 local expiresAt = math.min(now + idleMs, absoluteExpiresAt)
-redis.call('HSET', key, field, formatRecord(2, now, now, expiresAt, absoluteExpiresAt, body))
+redis.call('HSET', key, field, formatRecord(now, now, expiresAt, absoluteExpiresAt, body))
 if userInfo ~= '' then redis.call('HSET', key, INFO_FIELD, userInfo) end
 coverExpiry(key, expiresAt, graceMs)
 -- The new session may expire before any other: never raise the user's score (LT).

@@ -18,7 +18,6 @@ local key = KEYS[1]
 
 local value = redis.call('HGET', key, ARGV[1])
 if not value then return { 0, 0 } end
-local createdAt, _, expiresAt = parseRecord(value)
-if createdAt and expiresAt > nowMs() then return { 0, 0 } end
+if liveExpiryOf(value, nowMs()) then return { 0, 0 } end
 redis.call('HDEL', key, ARGV[1])
 return { 1, deleteIfNoSessions(key) }

@@ -33,7 +33,7 @@ local graceMs = tonumber(ARGV[4])
 local value = redis.call('HGET', key, field)
 if not value then return { -1 } end
 
-local createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, bodyAt, version = parseRecord(value)
+local createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, body = parseRecord(value)
 if not createdAt then
   redis.call('HDEL', key, field)
   deleteIfNoSessions(key)
@@ -46,7 +46,8 @@ if expiresAt <= now then return { -2, expiresAt } end
 if now > lastSeenAt and now - lastSeenAt >= touchIntervalMs then
   -- Renewal never shortens a session (e.g. after idleTimeoutMs was lowered).
   local renewedExpiry = math.max(math.min(now + idleMs, absoluteExpiresAt), expiresAt)
-  value = formatRecord(version, createdAt, now, renewedExpiry, absoluteExpiresAt, string.sub(value, bodyAt))
+  -- The body is kept as stored, with any elements a newer release added.
+  value = formatRecord(createdAt, now, renewedExpiry, absoluteExpiresAt, body)
   redis.call('HSET', key, field, value)
   coverExpiry(key, renewedExpiry, graceMs)
 end

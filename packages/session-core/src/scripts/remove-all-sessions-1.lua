@@ -7,7 +7,7 @@
   Input:
     KEYS[1] the user's hash
 
-  Output: how many live sessions were removed.
+  Output: how many live sessions were removed (corrupt records go too, uncounted).
 ]]
 local key = KEYS[1]
 
@@ -18,8 +18,7 @@ local now = nowMs()
 local live = 0
 local values = redis.call('HVALS', key)
 for i = 1, #values do
-  local expiresAt = expiryOf(values[i])
-  if expiresAt and expiresAt > now then live = live + 1 end
+  if liveExpiryOf(values[i], now) then live = live + 1 end
 end
 redis.call('DEL', key)
 return live

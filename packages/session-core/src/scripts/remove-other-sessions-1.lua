@@ -10,7 +10,7 @@
 
   Output:
     { 0, removedLiveCount }
-    { -1 }             the caller's session does not exist
+    { -1 }             the caller's session does not exist, or is corrupt (deleted)
     { -2, expiresAt }  the caller's session has expired
 ]]
 local key = KEYS[1]
@@ -19,8 +19,14 @@ local keep = ARGV[1]
 --- @include "record"
 
 local now = nowMs()
-local createdAt, _, expiresAt = parseRecord(redis.call('HGET', key, keep))
-if not createdAt then return { -1 } end
+local value = redis.call('HGET', key, keep)
+if not value then return { -1 } end
+local createdAt, _, expiresAt = parseRecord(value)
+if not createdAt then
+  redis.call('HDEL', key, keep)
+  deleteIfNoSessions(key)
+  return { -1 }
+end
 if expiresAt <= now then return { -2, expiresAt } end
 
 local all = redis.call('HGETALL', key)
@@ -29,8 +35,7 @@ for i = 1, #all, 2 do
   local field = all[i]
   if field ~= keep and field ~= INFO_FIELD then
     others[#others + 1] = field
-    local otherCreated, _, otherExpires = parseRecord(all[i + 1])
-    if otherCreated and otherExpires > now then removedLive = removedLive + 1 end
+    if liveExpiryOf(all[i + 1], now) then removedLive = removedLive + 1 end
   end
 end
 hdelAll(key, others)

@@ -1,14 +1,19 @@
 #!lua flags=allow-oom
 --[[
   Removes the session whose public handle is ARGV[1] (log out another device).
+  A session's handle is the one stored in its record (a session whose secret
+  was rotated keeps its handle while its field changes), else its field's
+  first 16 characters (recordHandle in the include).
 
   Out of memory: runs (allow-oom): it only deletes, so logouts keep working and free memory.
 
   Input:
     KEYS[1] the user's hash
-    ARGV[1] handle: the first characters of the session key
+    ARGV[1] handle: 16 base64url characters
 
-  Output: 1 if a live session had that handle, else 0.
+  Output: 1 if a live session had that handle, else 0. An expired session
+  with that handle goes too (0); so does a corrupt record whose field starts
+  with it, which is no session (0).
 ]]
 local key = KEYS[1]
 local handle = ARGV[1]
@@ -16,15 +21,23 @@ local handle = ARGV[1]
 --- @include "record"
 
 local now = nowMs()
-local fields = redis.call('HKEYS', key)
-for i = 1, #fields do
-  local field = fields[i]
-  if string.sub(field, 1, #handle) == handle and field ~= INFO_FIELD then
-    local createdAt, _, expiresAt = parseRecord(redis.call('HGET', key, field))
-    redis.call('HDEL', key, field)
-    deleteIfNoSessions(key)
-    if createdAt and expiresAt > now then return 1 end
-    return 0
+local all = redis.call('HGETALL', key)
+local gone, live = {}, 0
+for i = 1, #all, 2 do
+  local field = all[i]
+  if field ~= INFO_FIELD then
+    local createdAt, _, expiresAt, _, _, body = parseRecord(all[i + 1])
+    if createdAt then
+      if handleOfBody(field, body) == handle then
+        gone[#gone + 1] = field
+        if expiresAt > now then live = 1 end
+      end
+    elseif string.sub(field, 1, HANDLE_LENGTH) == handle then
+      gone[#gone + 1] = field
+    end
   end
 end
-return 0
+if #gone == 0 then return 0 end
+hdelAll(key, gone)
+deleteIfNoSessions(key)
+return live

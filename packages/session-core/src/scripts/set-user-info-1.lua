@@ -12,7 +12,7 @@
 
   Output:
     { 0 }
-    { -1 }             no such session
+    { -1 }             no such session, or a corrupt one (deleted)
     { -2, expiresAt }  the session has expired
 ]]
 local key = KEYS[1]

@@ -20,7 +20,14 @@
     ARGV[1] how many users at most
     ARGV[2], ARGV[3] what goes before and after a user id in its hash's key
 
-  Output: { usersCleaned, sessionsDeleted, hashesDeleted }
+  A claimed user whose key holds another type than a hash (a foreign writer
+  sharing the prefix) is left as it is, not put back (nothing of ours lives
+  there) and reported; the other claimed users are cleaned and put back as
+  usual, so no step ever loses a user with a live session.
+
+  Output: { usersCleaned, sessionsDeleted, hashesDeleted, userId1, type1, ... }
+  usersCleaned counts every claimed user; the pairs name those whose key held
+  another type.
 ]]
 local activity = KEYS[1]
 local limit = tonumber(ARGV[1])
@@ -35,12 +42,15 @@ for i = 1, #due, 500 do
   redis.call('ZREM', activity, unpack(due, i, math.min(i + 499, #due)))
 end
 
-local sessions, hashes, rescore = 0, 0, {}
+local sessions, hashes, rescore, wrongTypes = 0, 0, {}, {}
 for i = 1, #due do
-  local deleted, deletedHash, earliest = cleanHash(before .. due[i] .. after, now)
+  local deleted, deletedHash, earliest, wrongType = cleanHash(before .. due[i] .. after, now)
   sessions = sessions + deleted
   hashes = hashes + deletedHash
-  if earliest > 0 then
+  if wrongType then
+    wrongTypes[#wrongTypes + 1] = due[i]
+    wrongTypes[#wrongTypes + 1] = wrongType
+  elseif earliest > 0 then
     rescore[#rescore + 1] = ms(earliest)
     rescore[#rescore + 1] = due[i]
   end
@@ -48,4 +58,6 @@ end
 for i = 1, #rescore, 1000 do
   redis.call('ZADD', activity, 'LT', unpack(rescore, i, math.min(i + 999, #rescore)))
 end
-return { #due, sessions, hashes }
+local out = { #due, sessions, hashes }
+for i = 1, #wrongTypes do out[3 + i] = wrongTypes[i] end
+return out

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { encodeRecord, SessionNotFoundError, sessionKeyOf, userKey } from "../../src/index.js";
+import { activityKey, encodeRecord, SessionNotFoundError, sessionKeyOf, userKey } from "../../src/index.js";
 import { openStore, type StoreContext } from "../support/store-context.js";
 
 let ctx: StoreContext;
@@ -11,17 +11,14 @@ afterEach(() => ctx.close());
 const later = (Date.now() + 60_000).toString(36);
 const corruptValues = [
   ["garbage", "garbage"],
-  ["a broken version 2 header", `2|1|1|${later}|@@|[1]`],
-  ["upper-case version 2 times", `2|1|1|${later.toUpperCase()}|${later}|[1]`],
-  ["a version 2 body that is not an array", `2|1|1|${later}|${later}|{"d":1}`],
-  ["an empty version 2 body", `2|1|1|${later}|${later}|[]`],
-  ["a version 2 device field that is not a string", `2|1|1|${later}|${later}|[1,5]`],
-  ["a version 2 body too long", `2|1|1|${later}|${later}|[1,"a","b","c","d","e"]`],
-  ["a broken header", "1|abc|1|2|3|{}"],
-  ["a future format", `9|1|1|${Date.now() + 60_000}|${Date.now() + 60_000}|{}`],
-  ["a body that is not JSON", `1|1|1|${Date.now() + 60_000}|${Date.now() + 60_000}|{not json`],
-  ["a body without data", `1|1|1|${Date.now() + 60_000}|${Date.now() + 60_000}|{"x":1}`],
-  ["a device that is not an object", `1|1|1|${Date.now() + 60_000}|${Date.now() + 60_000}|{"d":1,"v":"phone"}`],
+  ["a broken header", `2|1|1|${later}|@@|[1]`],
+  ["upper-case times", `2|1|1|${later.toUpperCase()}|${later}|[1]`],
+  ["a body that is not an array", `2|1|1|${later}|${later}|{"d":1}`],
+  ["an empty body", `2|1|1|${later}|${later}|[]`],
+  ["a device field that is not a string", `2|1|1|${later}|${later}|[1,5]`],
+  ["a stored handle that is not a handle", `2|1|1|${later}|${later}|[1,"a","b","c","d","e"]`],
+  ["another tag", `9|1|1|${later}|${later}|[1]`],
+  ["the unreleased version 1 format", `1|1|1|${Date.now() + 60_000}|${Date.now() + 60_000}|{"d":1}`],
 ] as const;
 
 describe("a corrupt record planted in Redis", () => {
@@ -71,6 +68,96 @@ describe("a corrupt record planted in Redis", () => {
     await ctx.redis.set(userKey(ctx.prefix, "wrongtype"), "string");
     await expect(ctx.store.list("wrongtype")).rejects.toMatchObject({ code: "ERR_SESSION_BACKEND" });
     await expect(ctx.store.get("wrongtype", "A".repeat(43))).rejects.toMatchObject({ code: "ERR_SESSION_BACKEND" });
+  });
+});
+
+/**
+ * Records whose header is well formed but which are corrupt all the same: every operation must
+ * treat them as no session (the TypeScript reader and the Lua scripts share one definition), and
+ * the cleanup operations must delete them.
+ */
+const soon = (Date.now() + 600_000).toString(36);
+const headerOnlyCorrupt = [
+  ["a body that is not JSON", `2|1|1|${soon}|${soon}|{not json`],
+  ["a body that is an object", `2|1|1|${soon}|${soon}|{"d":1}`],
+  ["a device field that is a number", `2|1|1|${soon}|${soon}|[1,5]`],
+  ["a stored handle that is not one", `2|1|1|${soon}|${soon}|[1,null,null,null,null,"short"]`],
+  ["a number JSON does not allow (cjson would)", `2|1|1|${soon}|${soon}|[1.]`],
+  ["a time of 11 digits", `2|1|1|${soon.padStart(11, "0")}|${soon}|[1]`],
+  ["a time of 16 digits", `2|1|1|${soon.padStart(16, "0")}|${soon}|[1]`],
+] as const;
+
+const secretOf = (label: string) => `${label.replace(/[^A-Za-z0-9]/g, "").padEnd(43, "q")}`.slice(0, 43);
+
+/** A good session and, beside it, a planted corrupt one under a known secret, due in the activity set. */
+async function plant(userId: string, value: string): Promise<{ good: string; secret: string; field: string }> {
+  const good = await ctx.store.create(userId);
+  const secret = secretOf(`planted${userId}`);
+  const field = sessionKeyOf(secret);
+  const key = userKey(ctx.prefix, userId);
+  await ctx.redis.hset(key, field, value);
+  await ctx.redis.zadd(activityKey(ctx.prefix), 1, userId);
+  return { good: good.sessionId, secret, field };
+}
+
+describe.each(headerOnlyCorrupt)("a record with %s, header well formed", (_, value) => {
+  it("does not let removeOthers act on its behalf", async () => {
+    const { good, secret } = await plant("others", value);
+    await expect(ctx.store.removeOthers("others", secret)).rejects.toBeInstanceOf(SessionNotFoundError);
+    await expect(ctx.store.get("others", good)).resolves.toBeTruthy();
+  });
+
+  it("does not let setUserInfo act on its behalf", async () => {
+    await ctx.store.create("info", { userInfo: { kept: true } });
+    const { good, secret } = await plant("info", value);
+    await expect(ctx.store.setUserInfo("info", secret, { overwritten: true })).rejects.toBeInstanceOf(
+      SessionNotFoundError,
+    );
+    expect((await ctx.store.get("info", good)).userInfo).toEqual({ kept: true });
+  });
+
+  it("is not a live session to revoke", async () => {
+    const { field } = await plant("revoker", value);
+    expect(await ctx.store.revoke("revoker", field.slice(0, 16))).toBe(false);
+  });
+
+  it("does not count towards maxSessionsPerUser", async () => {
+    const strict = ctx.another({ maxSessionsPerUser: 2, onLimit: "reject" });
+    await plant("limited", value);
+    await expect(strict.create("limited")).resolves.toBeTruthy();
+  });
+
+  it("does not count in removeAll", async () => {
+    await plant("everything", value);
+    expect(await ctx.store.removeAll("everything")).toBe(1);
+  });
+
+  it("is deleted by deleteExpiredSession", async () => {
+    const { field } = await plant("job", value);
+    expect(await ctx.store.deleteExpiredSession("job", field)).toEqual({ deletedSession: true, deletedHash: false });
+  });
+
+  it("is deleted by cleanUser and cleanUsers", async () => {
+    const { field } = await plant("one", value);
+    expect(await ctx.store.cleanUser("one")).toMatchObject({ deletedSessions: 1, deletedHash: false });
+    expect(await ctx.redis.hexists(userKey(ctx.prefix, "one"), field)).toBe(0);
+    const second = await plant("two", value);
+    expect(await ctx.store.cleanUsers(["two"])).toMatchObject([{ deletedSessions: 1, deletedHash: false }]);
+    expect(await ctx.redis.hexists(userKey(ctx.prefix, "two"), second.field)).toBe(0);
+  });
+
+  it("is deleted by the sweeper", async () => {
+    const { good, field } = await plant("swept", value);
+    expect(await ctx.store.sweepDueUsers(10)).toEqual({ usersCleaned: 1, sessionsDeleted: 1, hashesDeleted: 0 });
+    expect(await ctx.redis.hexists(userKey(ctx.prefix, "swept"), field)).toBe(0);
+    await expect(ctx.store.get("swept", good)).resolves.toBeTruthy();
+  });
+
+  it("is left out of list and get", async () => {
+    const { good, secret } = await plant("reader", value);
+    expect(await ctx.store.list("reader")).toHaveLength(1);
+    await expect(ctx.store.get("reader", secret)).rejects.toBeInstanceOf(SessionNotFoundError);
+    await expect(ctx.store.get("reader", good)).resolves.toBeTruthy();
   });
 });
 

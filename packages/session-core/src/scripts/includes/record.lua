@@ -1,42 +1,162 @@
 --[[
   Shared by every script that reads session records (pasted in by the loader
-  in place of its `--- @include "record"` line).
+  in place of its `--- @include "record"` line): the Lua half of the one
+  definition of a valid record. The format, the rule and the compatibility
+  rule are in src/record.ts; test/store/record-parsers.test.ts feeds this
+  parser and decodeRecord the same values and checks that they agree.
 
   A record is  2|createdAt|lastSeenAt|expiresAt|absoluteExpiresAt|body  with
-  the times in base 36, the last three as offsets from createdAt; or, written
-  by earlier releases and still read and renewed in its own version,  1|...
-  with decimal times (see src/record.ts).
-  Times are ms since the epoch from Redis TIME. A value that does not parse is
-  corrupt and counts as no session.
+  each time 1 to 10 base-36 digits [0-9a-z] (ms from Redis TIME; the last three
+  as offsets from createdAt) and the body a JSON array
+  [data, name, platform, userAgent, ip, handle, ...]. Anything else is corrupt
+  and counts as no session: every script judges with parseRecord or
+  liveExpiryOf, and the cleaning ones delete what they judge corrupt.
+
+  For scripts (rotate-session-1.lua among them):
+    parseRecord(value)
+      -> createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, bodyText, body
+         (body decoded, a Lua table); nil when the record is corrupt
+    liveExpiryOf(value, now) -> expiresAt when the record is valid and live at now, else nil
+    recordHandle(field, value) -> the session's public handle; nil when corrupt
+    handleOfBody(field, body)  -> the same from parseRecord's decoded body: the stored
+         handle (body element 5), else the field's first 16 characters
+    withHandle(bodyText, handle) -> bodyText carrying `handle` (16 base64url characters)
+         as element 5, nulls filling elements 1 to 4 where the body was shorter; data
+         and any later elements are kept as they were, byte for byte
+    formatRecord(createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, bodyText) -> the record
 ]]
 local INFO_FIELD = '#info'
+local MAX_TIME_DIGITS = 10
+local HANDLE_LENGTH = 16
 
 local function nowMs()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
--- createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, body position, version; nil when corrupt
-local function parseRecord(value)
+-- The header alone: createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, body position; nil when malformed.
+local function parseHeader(value)
   if type(value) ~= 'string' then return nil end
   local c, s, e, a, p = string.match(value, '^2|([%da-z]+)|([%da-z]+)|([%da-z]+)|([%da-z]+)|()')
-  if c then
-    c, s, e, a = tonumber(c, 36), tonumber(s, 36), tonumber(e, 36), tonumber(a, 36)
-    if not (c and s and e and a) then return nil end
-    return c, c + s, c + e, c + a, p, 2
+  if not c or #c > MAX_TIME_DIGITS or #s > MAX_TIME_DIGITS or #e > MAX_TIME_DIGITS or #a > MAX_TIME_DIGITS then
+    return nil
   end
-  c, s, e, a, p = string.match(value, '^1|(%d+)|(%d+)|(%d+)|(%d+)|()')
-  if not c then return nil end
-  return tonumber(c), tonumber(s), tonumber(e), tonumber(a), p, 1
+  c = tonumber(c, 36)
+  return c, c + tonumber(s, 36), c + tonumber(e, 36), c + tonumber(a, 36), p
 end
 
--- expiresAt alone, for scripts that judge many records; nil when corrupt
-local function expiryOf(value)
-  if type(value) ~= 'string' then return nil end
-  local c, e = string.match(value, '^2|([%da-z]+)|[%da-z]+|([%da-z]+)|[%da-z]+|')
-  if c then return tonumber(c, 36) + tonumber(e, 36) end
-  e = string.match(value, '^1|%d+|%d+|(%d+)|%d+|')
-  return e and tonumber(e)
+--[[
+  JSON text as JavaScript's JSON.parse takes it, decoded by cjson; nil when
+  either would refuse it. cjson is laxer in three ways, guarded here:
+  - numbers: its decode_invalid_numbers (on by default) takes hex, inf, nan, a
+    leading + or leading zeros; it is turned off for this one decode (and put
+    back, so other scripts sharing the Lua state see no change), and strtod
+    still takes a trailing point ("1.", "1.e5") and "-.5", checked below;
+  - raw control characters inside strings, and a NUL that it reads as the end;
+  (the other way round, JSON.parse takes lone surrogate escapes and nesting
+  past cjson's 1000 levels: decodeRecord refuses those.)
+  The checks below only scan the text again when a quick find hits, which
+  JSON.stringify's output with ordinary strings never does.
+]]
+local function decodeJson(text)
+  if string.find(text, '%z') then return nil end
+  local lax = cjson.decode_invalid_numbers()
+  cjson.decode_invalid_numbers(false)
+  local ok, decoded = pcall(cjson.decode, text)
+  cjson.decode_invalid_numbers(lax)
+  if not ok then return nil end
+  if string.find(text, '[\1-\31]') or string.find(text, '%d%.[^%d]') or string.find(text, '%-%.') then
+    -- Judge strings and the rest apart: escapes out, then each string's contents.
+    local plain = (string.gsub(text, '\\.', ''))
+    for inside in string.gmatch(plain, '"([^"]*)"') do
+      if string.find(inside, '[\1-\31]') then return nil end
+    end
+    local outside = (string.gsub(plain, '"[^"]*"', '""'))
+    if string.find(outside, '%d%.[^%d]') or string.find(outside, '%-%.') then return nil end
+  end
+  return decoded
+end
+
+local function isHandle(value)
+  return type(value) == 'string' and #value == HANDLE_LENGTH and not string.find(value, '[^0-9A-Za-z_%-]')
+end
+
+-- The body decoded (a Lua table, cjson.null for JSON null) when valid; nil when corrupt.
+local function decodeBody(text)
+  local body = decodeJson(text)
+  -- cjson decodes arrays and objects alike to tables; only a non-empty array has element 1.
+  if type(body) ~= 'table' or body[1] == nil then return nil end
+  for i = 2, 5 do
+    local field = body[i]
+    if field ~= nil and field ~= cjson.null and type(field) ~= 'string' then return nil end
+  end
+  local handle = body[6]
+  if handle ~= nil and handle ~= cjson.null and not isHandle(handle) then return nil end
+  return body
+end
+
+-- createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, bodyText, body; nil when corrupt
+local function parseRecord(value)
+  local c, s, e, a, p = parseHeader(value)
+  if not c then return nil end
+  local text = string.sub(value, p)
+  local body = decodeBody(text)
+  if not body then return nil end
+  return c, s, e, a, text, body
+end
+
+-- expiresAt when the record is valid and live at now, else nil. The body of an expired record is
+-- not decoded: it is dead either way.
+local function liveExpiryOf(value, now)
+  local c, _, e, _, p = parseHeader(value)
+  if not c or e <= now or not decodeBody(string.sub(value, p)) then return nil end
+  return e
+end
+
+local function handleOfBody(field, body)
+  local handle = body[6]
+  if type(handle) == 'string' then return handle end
+  return string.sub(field, 1, HANDLE_LENGTH)
+end
+
+local function recordHandle(field, value)
+  local c, _, _, _, _, body = parseRecord(value)
+  if not c then return nil end
+  return handleOfBody(field, body)
+end
+
+-- The top-level elements of a valid body, each as its text. Jumps from one
+-- structural character to the next with string.find rather than byte by byte.
+local function bodyElements(text)
+  local elements, depth = {}, 0
+  local pos = string.find(text, '[', 1, true) + 1
+  local start = pos
+  while true do
+    local at, _, char = string.find(text, '(["%[%]{},])', pos)
+    pos = at + 1
+    if char == '"' then
+      local quote, escape
+      repeat
+        quote, _, escape = string.find(text, '(["\\])', pos)
+        pos = quote + (escape == '\\' and 2 or 1)
+      until escape == '"'
+    elseif char == '[' or char == '{' then
+      depth = depth + 1
+    elseif depth > 0 and (char == ']' or char == '}') then
+      depth = depth - 1
+    elseif depth == 0 and (char == ',' or char == ']') then
+      elements[#elements + 1] = string.sub(text, start, at - 1)
+      if char == ']' then return elements end
+      start = pos
+    end
+  end
+end
+
+local function withHandle(bodyText, handle)
+  local elements = bodyElements(bodyText)
+  for i = #elements + 1, 5 do elements[i] = 'null' end
+  elements[6] = '"' .. handle .. '"'
+  return '[' .. table.concat(elements, ',') .. ']'
 end
 
 local function ms(n)
@@ -58,13 +178,9 @@ local function base36(n)
   return out
 end
 
--- In the record's own version: a version 1 record is renewed as version 1 (its body is version 1's).
-local function formatRecord(version, createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, body)
-  if version == 1 then
-    return '1|' .. ms(createdAt) .. '|' .. ms(lastSeenAt) .. '|' .. ms(expiresAt) .. '|' .. ms(absoluteExpiresAt) .. '|' .. body
-  end
+local function formatRecord(createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, bodyText)
   return '2|' .. base36(createdAt) .. '|' .. base36(lastSeenAt - createdAt) .. '|' .. base36(expiresAt - createdAt)
-    .. '|' .. base36(absoluteExpiresAt - createdAt) .. '|' .. body
+    .. '|' .. base36(absoluteExpiresAt - createdAt) .. '|' .. bodyText
 end
 
 local function hdelAll(key, fields)
@@ -91,8 +207,8 @@ local function dropDeadFields(key, now)
   for i = 1, #all, 2 do
     local field = all[i]
     if field ~= INFO_FIELD then
-      local createdAt, lastSeenAt, expiresAt = parseRecord(all[i + 1])
-      if createdAt and expiresAt > now then
+      local createdAt, lastSeenAt, expiresAt, _, p = parseHeader(all[i + 1])
+      if createdAt and expiresAt > now and decodeBody(string.sub(all[i + 1], p)) then
         live[#live + 1] = { field, lastSeenAt, expiresAt }
         if earliest == 0 or expiresAt < earliest then earliest = expiresAt end
         if expiresAt > latest then latest = expiresAt end
@@ -115,17 +231,27 @@ local function deleteIfNoSessions(key)
   return 0
 end
 
--- The sweeper's judgement of one user's hash: deletes its expired and corrupt sessions, or the whole
--- hash (user info too) when nothing live remains. Returns how many sessions went, whether the hash
--- went (0|1; an absent key reports none), and the earliest live expiry (0 when none is left).
+--[[
+  The sweeper's judgement of one user's key: deletes its expired and corrupt
+  sessions, or the whole hash (user info too) when nothing live remains.
+  Returns how many sessions went, whether the hash went (0|1; an absent key
+  reports none), the earliest live expiry (0 when none is left), and, for a
+  key that holds another type than a hash (a foreign writer sharing the
+  prefix), that type's name: such a key is left as it is.
+]]
 local function cleanHash(key, now)
+  local kind = redis.call('TYPE', key)['ok']
+  if kind ~= 'hash' then
+    if kind == 'none' then return 0, 0, 0 end
+    return 0, 0, 0, kind
+  end
   local all = redis.call('HGETALL', key)
   local dead, live, earliest = {}, 0, 0
   for i = 1, #all, 2 do
     local field = all[i]
     if field ~= INFO_FIELD then
-      local expiresAt = expiryOf(all[i + 1])
-      if expiresAt and expiresAt > now then
+      local expiresAt = liveExpiryOf(all[i + 1], now)
+      if expiresAt then
         live = live + 1
         if earliest == 0 or expiresAt < earliest then earliest = expiresAt end
       else
@@ -137,7 +263,6 @@ local function cleanHash(key, now)
     hdelAll(key, dead)
     return #dead, 0, earliest
   end
-  if #all == 0 then return 0, 0, 0 end
   redis.call('DEL', key)
   return #dead, 1, 0
 end
