@@ -99,6 +99,28 @@ describe("the queue dashboard", () => {
     }
   });
 
+  it("answers a failure inside Redis without Redis's text, a script SHA or Lua; the log line has them", async () => {
+    // A foreign writer's string where the queue keeps its completed jobs: BullMQ's count script fails inside Redis.
+    const completed = `${side.workerEnv.QUEUE_PREFIX}:${side.queue.name}:completed`;
+    await side.redis.del(completed);
+    await side.redis.set(completed, "not a sorted set");
+    try {
+      const response = await fetch(worker.url("/admin/queues/api/queues"), {
+        headers: { authorization: basic(USER, PASSWORD) },
+      });
+      const text = await response.text();
+      expect(response.status).toBe(500);
+      expect(text).not.toMatch(/redis|WRONGTYPE|ERR |script|lua|[0-9a-f]{40}/i);
+      expect(JSON.parse(text)).toMatchObject({ error: { code: "ERR_INTERNAL", message: "internal error" } });
+      const logged = await worker.waitForLog(
+        (line) => line.msg === "dashboard request failed" && JSON.stringify(line).includes("WRONGTYPE"),
+      );
+      expect(logged.reqId).toEqual(expect.any(String));
+    } finally {
+      await side.redis.del(completed);
+    }
+  });
+
   it("is off, never open, when no credentials are configured", async () => {
     const plain = await startWorker({ ...side.workerEnv, SWEEP_CRON: "0 0 1 1 *" });
     try {

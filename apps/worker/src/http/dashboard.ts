@@ -1,6 +1,9 @@
 /**
  * The queue dashboard (bull-board) at /admin/queues, behind HTTP basic auth.
- * It is only registered when credentials are configured: never open.
+ * It is only registered when credentials are configured: never open. A
+ * failure in its API answers a plain 500 (bull-board's own handler would send
+ * the error's message: Redis's text, a script SHA); the details go to the log
+ * line of the request.
  */
 import { timingSafeEqual } from "node:crypto";
 import { createBullBoard } from "@bull-board/api";
@@ -8,6 +11,7 @@ import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { FastifyAdapter } from "@bull-board/fastify";
 import type { Queue } from "bullmq";
 import type { FastifyInstance } from "fastify";
+import { INTERNAL_ERROR_BODY } from "./server.js";
 
 export const DASHBOARD_PATH = "/admin/queues";
 
@@ -23,9 +27,19 @@ export async function registerDashboard(
     serverAdapter,
     options: { uiConfig: { boardTitle: "multisession" } },
   });
+  serverAdapter.setErrorHandler((error) => {
+    const status = (error as { statusCode?: number }).statusCode ?? 500;
+    // A refused request (bad body or query) is the client's to fix, and says so; bull-board's statuses stop at 400.
+    if (status < 500) return { status: 400, body: { error: { code: "ERR_REQUEST", message: error.message } } };
+    // bull-board's page reads `key`; other clients read `code` and `message`.
+    return { status: 500, body: { error: { key: "ERRORS.INTERNAL_SERVER_ERROR", ...INTERNAL_ERROR_BODY.error } } };
+  });
 
   // An encapsulated context: the auth hook guards the dashboard's routes only.
   await app.register(async (scope) => {
+    scope.addHook("onError", async (request, _reply, error) => {
+      request.log.error({ err: error }, "dashboard request failed");
+    });
     scope.addHook("onRequest", async (request, reply) => {
       if (!authorized(request.headers.authorization, credentials)) {
         reply.header("www-authenticate", 'Basic realm="multisession queues", charset="UTF-8"');
