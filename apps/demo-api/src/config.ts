@@ -31,10 +31,23 @@ export interface ApiConfig {
     touchIntervalMs?: number;
     maxSessionsPerUser?: number;
   };
+  /** Limits on password and token guessing, counted in Redis and shared by every API process. */
+  throttle: ThrottleConfig;
   logLevel: LogLevel;
   /** How long shutdown waits for requests in flight before cutting connections. */
   shutdownTimeoutMs: number;
   production: boolean;
+}
+
+export interface ThrottleConfig {
+  /** The window every limit counts in: a limit reached is lifted this long after its first counted attempt. */
+  windowMs: number;
+  /** Login attempts per user id per window; every attempt counts, a success too, and nothing resets it. */
+  loginsPerUser: number;
+  /** Failed logins per client address per window. */
+  loginFailuresPerAddress: number;
+  /** Failed token authentications (a token sent and refused) per client address per window. */
+  tokenFailuresPerAddress: number;
 }
 
 const TEN_YEARS_MS = 10 * 365 * 24 * 60 * 60_000;
@@ -61,6 +74,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
       absoluteTimeoutMs: optionalInteger("SESSION_ABSOLUTE_TIMEOUT_MS", 10, TEN_YEARS_MS),
       touchIntervalMs: optionalInteger("SESSION_TOUCH_INTERVAL_MS", 0, TEN_YEARS_MS),
       maxSessionsPerUser: optionalInteger("MAX_SESSIONS_PER_USER", 1, 1_000),
+    },
+    throttle: {
+      windowMs: readInteger(env, "THROTTLE_WINDOW_MS", 15 * 60_000, 1_000, 24 * 60 * 60_000),
+      loginsPerUser: readInteger(env, "THROTTLE_LOGINS_PER_USER", 10, 1, 1_000_000),
+      loginFailuresPerAddress: readInteger(env, "THROTTLE_LOGIN_FAILURES_PER_ADDRESS", 100, 1, 1_000_000),
+      tokenFailuresPerAddress: readInteger(env, "THROTTLE_TOKEN_FAILURES_PER_ADDRESS", 100, 1, 1_000_000),
     },
     logLevel: readLogLevel(env),
     shutdownTimeoutMs: readInteger(env, "SHUTDOWN_TIMEOUT_MS", 10_000, 0, 600_000),

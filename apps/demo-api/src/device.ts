@@ -1,5 +1,5 @@
 /** What the demo knows of a device: the name the user typed, and what the request says. */
-import type { Device } from "@multisession/session-core";
+import { type Device, INPUT_LIMITS } from "@multisession/session-core";
 import type { FastifyRequest } from "fastify";
 
 export function platformOf(userAgent: string): string {
@@ -9,12 +9,12 @@ export function platformOf(userAgent: string): string {
 }
 
 export function deviceOf(request: FastifyRequest, name: string | undefined): Device {
-  const userAgent = (request.headers["user-agent"] ?? "").slice(0, 512);
+  const userAgent = (request.headers["user-agent"] ?? "").slice(0, INPUT_LIMITS.device.userAgent);
   const platform = platformOf(userAgent);
   return {
     name: name?.trim() || `${platform} device`,
     platform,
     userAgent,
-    ip: request.ip.slice(0, 64),
+    ip: request.ip.slice(0, INPUT_LIMITS.device.ip),
   };
 }

@@ -43,6 +43,7 @@ const server = await createServer({
   logger,
   demoPassword: config.demoPassword,
   secureCookies: config.secureCookies,
+  throttle: { redis: redis.sessions, prefix: config.sessionPrefix, limits: config.throttle },
 });
 const closeHttp = gracefulClose(server);
 await server.listen({ port: config.httpPort, host: config.httpHost });

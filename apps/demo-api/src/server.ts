@@ -1,17 +1,24 @@
 /**
  * The demo API: a fastify app on session-core's public API. Built by a
  * factory so tests can inject requests without a port; main.ts wires it,
- * including what `/readyz` checks (the app's Redis connections).
+ * including what `/readyz` checks (the app's Redis connections). Every
+ * answer carries `X-Content-Type-Options: nosniff`; every error answer,
+ * the router's own included, is `{ error: { code, message } }`.
  */
 import cookie from "@fastify/cookie";
 import type { SessionStore } from "@multisession/session-core";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { installErrorHandler } from "./errors.js";
+import type { ThrottleConfig } from "./config.js";
+import { frameworkErrors, installErrorHandler } from "./errors.js";
 import { authRoutes } from "./routes/auth.js";
 import { meRoutes } from "./routes/me.js";
 import { pageRoutes } from "./routes/page.js";
 import { sessionRoutes } from "./routes/sessions.js";
+import type { SessionAuth } from "./session-auth.js";
+import { sessionCookie } from "./session-cookie.js";
+import { createThrottle } from "./throttle.js";
 
 /** The outcome of the readiness checks: ready when every check passed. */
 export interface ReadinessCheck {
@@ -25,7 +32,10 @@ export interface ServerOptions {
   readiness: () => Promise<ReadinessCheck>;
   logger: Logger;
   demoPassword: string;
+  /** Secure cookies, named `__Host-ms_session` (serve over HTTPS); else `ms_session`. */
   secureCookies: boolean;
+  /** Where the throttle counts (the session connection and SESSION_PREFIX), and its limits. */
+  throttle: { redis: Redis; prefix: string; limits: ThrottleConfig };
 }
 
 const PROBES = new Set(["/healthz", "/readyz"]);
@@ -38,10 +48,20 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     trustProxy: false,
     bodyLimit: 64 * 1024,
     // Bad bodies are refused, never quietly fixed: no type coercion, no dropping of unknown fields.
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
+    // String lengths count UTF-16 code units (`unicode: false`), as session-core's limits do.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, unicode: false } },
+    frameworkErrors,
   });
   installErrorHandler(app);
+  app.addHook("onRequest", async (_, reply) => {
+    reply.header("x-content-type-options", "nosniff");
+  });
   await app.register(cookie);
+  const auth: SessionAuth = {
+    store: options.store,
+    cookie: sessionCookie(options.secureCookies),
+    throttle: await createThrottle(app, options.throttle),
+  };
 
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_, reply) => {
@@ -51,12 +71,8 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
       .send({ status: result.ready ? "ready" : "not ready", ...result.checks });
   });
   await app.register(pageRoutes);
-  await app.register(authRoutes, {
-    store: options.store,
-    demoPassword: options.demoPassword,
-    secureCookies: options.secureCookies,
-  });
-  await app.register(meRoutes, { store: options.store });
-  await app.register(sessionRoutes, { store: options.store });
+  await app.register(authRoutes, { auth, demoPassword: options.demoPassword });
+  await app.register(meRoutes, { auth });
+  await app.register(sessionRoutes, { auth });
   return app;
 }

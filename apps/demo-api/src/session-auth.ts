@@ -4,13 +4,22 @@
  * malformed, unknown, revoked, expired) answers 401 with session-core's error
  * code; an expired session's deletion job is enqueued by session-core itself.
  * Cookie-authenticated writes must come from this origin (CSRF defence on top
- * of SameSite=Lax).
+ * of SameSite=Lax). Refused tokens count against the caller's address (see
+ * throttle.ts); the limit is read alongside the token check, so a valid token
+ * costs no extra round trip.
  */
 import { ERROR_CODES, parseToken, type Session, SessionError, type SessionStore } from "@multisession/session-core";
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
 import { API_ERROR_CODES, ApiError } from "./errors.js";
+import type { SessionCookie } from "./session-cookie.js";
+import type { Throttle } from "./throttle.js";
 
-export const SESSION_COOKIE = "ms_session";
+/** What every authenticated route needs: the store, the cookie in force and the throttle. */
+export interface SessionAuth {
+  store: SessionStore;
+  cookie: SessionCookie;
+  throttle: Throttle;
+}
 
 export interface CallerSession {
   session: Session;
@@ -32,11 +41,11 @@ const UNAUTHENTICATED = new Set<string>([
 ]);
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
-export function requireSession(store: SessionStore): preHandlerAsyncHookHandler {
+export function requireSession({ store, cookie, throttle }: SessionAuth): preHandlerAsyncHookHandler {
   return async function authenticate(request: FastifyRequest, reply: FastifyReply) {
     const header = request.headers.authorization;
     const bearer = header?.startsWith("Bearer ") ? header.slice(7).trim() : undefined;
-    const token = bearer ?? request.cookies[SESSION_COOKIE];
+    const token = bearer ?? cookie.read(request);
     const viaCookie = bearer === undefined;
     if (!token) {
       throw new ApiError(
@@ -48,16 +57,20 @@ export function requireSession(store: SessionStore): preHandlerAsyncHookHandler 
     if (viaCookie && !SAFE_METHODS.has(request.method) && !sameOrigin(request)) {
       throw new ApiError(403, API_ERROR_CODES.FORBIDDEN_ORIGIN, "cookie-authenticated writes must come from this site");
     }
-    try {
-      const session = await store.authenticate(token);
+    const [limit, outcome] = await Promise.allSettled([throttle.admitToken(request, reply), store.authenticate(token)]);
+    if (limit.status === "rejected") throw limit.reason;
+    if (outcome.status === "fulfilled") {
+      const session = outcome.value;
       request.caller = { session, userId: session.userId, sessionId: parseToken(token).sessionId };
-    } catch (error) {
-      if (error instanceof SessionError && UNAUTHENTICATED.has(error.code)) {
-        if (viaCookie) reply.clearCookie(SESSION_COOKIE, { path: "/" });
-        throw new ApiError(401, error.code, error.message);
-      }
-      throw error;
+      return;
     }
+    const error = outcome.reason;
+    if (error instanceof SessionError && UNAUTHENTICATED.has(error.code)) {
+      await throttle.tokenFailed(request);
+      if (viaCookie) cookie.clear(reply);
+      throw new ApiError(401, error.code, error.message);
+    }
+    throw error;
   };
 }
 

@@ -18,6 +18,7 @@ let laptop: Awaited<ReturnType<typeof login>>;
 let bob: Awaited<ReturnType<typeof login>>;
 
 beforeAll(async () => {
+  // Production settings (the test kit's NODE_ENV): secure cookies, named __Host-ms_session.
   stack = await startStack(inject("redisUrl"), { SESSION_TOUCH_INTERVAL_MS: "0" });
   phone = await login(stack, "alice", "Alice's Pixel", ANDROID_UA);
   laptop = await login(stack, "alice", "Alice's laptop", DESKTOP_UA);
@@ -38,7 +39,7 @@ describe("login", () => {
       device: { platform: "ios", userAgent: IOS_UA, name: "ios device" },
     });
     const cookie = answer.headers.get("set-cookie") ?? "";
-    expect(cookie).toContain(`ms_session=${token}`);
+    expect(cookie).toContain(`__Host-ms_session=${token}`);
     expect(cookie).toMatch(/HttpOnly/i);
     expect(cookie).toMatch(/SameSite=Lax/i);
     expect(cookie).toMatch(/Path=\//);
@@ -70,6 +71,18 @@ describe("login", () => {
     expect(answer.status).toBe(400);
     expect(errorOf(answer).message).toMatch(field);
   });
+
+  // Lengths count UTF-16 code units, as session-core does: 200 emoji are 400 units, past the 256 allowed.
+  it.each([
+    ["userId", { userId: "u".repeat(300), password: "demo" }],
+    ["userId", { userId: "\u{1F600}".repeat(200), password: "demo" }],
+    ["userId", { userId: `${"u".repeat(255)}\u{1F600}`, password: "demo" }],
+    ["deviceName", { userId: "alice", password: "demo", deviceName: "\u{1F4F1}".repeat(100) }],
+  ])("a too-long %s is one validation answer however it is spelt (%#)", async (field, body) => {
+    const answer = await call(stack, "POST", "/auth/login", { body });
+    expect(answer.status).toBe(400);
+    expect(errorOf(answer)).toEqual({ code: "ERR_VALIDATION", message: expect.stringContaining(field) });
+  });
 });
 
 describe("authenticated routes", () => {
@@ -77,7 +90,7 @@ describe("authenticated routes", () => {
     const viaBearer = await call(stack, "GET", "/me", { token: phone.token });
     expect(viaBearer.status).toBe(200);
     expect(viaBearer.body).toMatchObject({ userId: "alice", session: { handle: phone.session.handle, current: true } });
-    const viaCookie = await call(stack, "GET", "/me", { cookie: `ms_session=${laptop.token}` });
+    const viaCookie = await call(stack, "GET", "/me", { cookie: `__Host-ms_session=${laptop.token}` });
     expect(viaCookie.body).toMatchObject({ userId: "alice", session: { handle: laptop.session.handle } });
   });
 
@@ -140,7 +153,7 @@ describe("authenticated routes", () => {
 
   it("refuses cookie-authenticated writes from another origin", async () => {
     const answer = await call(stack, "POST", "/auth/logout-others", {
-      cookie: `ms_session=${laptop.token}`,
+      cookie: `__Host-ms_session=${laptop.token}`,
       headers: { origin: "https://evil.example" },
     });
     expect(answer).toMatchObject({ status: 403, body: { error: { code: "ERR_FORBIDDEN_ORIGIN" } } });
@@ -163,7 +176,7 @@ describe("signing out", () => {
     const spare = await login(stack, "alice", "spare", DESKTOP_UA);
     const out = await call(stack, "POST", "/auth/logout", { token: spare.token });
     expect(out.status).toBe(204);
-    expect(out.headers.get("set-cookie")).toMatch(/ms_session=;/);
+    expect(out.headers.get("set-cookie")).toMatch(/^__Host-ms_session=;/);
     expect((await call(stack, "GET", "/me", { token: spare.token })).status).toBe(401);
     expect((await call(stack, "GET", "/me", { token: phone.token })).status).toBe(200);
   });

@@ -1,16 +1,15 @@
 /** Logging in and out: one device, every other device, or all of them. */
 import { timingSafeEqual } from "node:crypto";
-import type { SessionStore } from "@multisession/session-core";
+import { INPUT_LIMITS } from "@multisession/session-core";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { deviceOf } from "../device.js";
 import { API_ERROR_CODES, ApiError } from "../errors.js";
-import { requireSession, SESSION_COOKIE } from "../session-auth.js";
+import { requireSession, type SessionAuth } from "../session-auth.js";
 import { sessionView } from "./views.js";
 
 export interface AuthRoutesOptions {
-  store: SessionStore;
+  auth: SessionAuth;
   demoPassword: string;
-  secureCookies: boolean;
 }
 
 interface LoginBody {
@@ -25,31 +24,28 @@ const loginSchema = {
     required: ["userId", "password"],
     additionalProperties: false,
     properties: {
-      userId: { type: "string", minLength: 1, maxLength: 256 },
+      // session-core's limits, in UTF-16 code units as it counts them (the app's ajv has `unicode: false`).
+      userId: { type: "string", minLength: 1, maxLength: INPUT_LIMITS.userId },
       password: { type: "string", minLength: 1, maxLength: 1024 },
-      deviceName: { type: "string", maxLength: 128 },
+      deviceName: { type: "string", maxLength: INPUT_LIMITS.device.name },
     },
   },
 } as const;
 
 export async function authRoutes(app: FastifyInstance, options: AuthRoutesOptions): Promise<void> {
-  const { store } = options;
-  const authenticated = { preHandler: requireSession(store) };
-  const clearCookie = (reply: FastifyReply) => reply.clearCookie(SESSION_COOKIE, { path: "/" });
+  const { store, cookie, throttle } = options.auth;
+  const authenticated = { preHandler: requireSession(options.auth) };
+  const clearCookie = (reply: FastifyReply) => cookie.clear(reply);
 
   app.post<{ Body: LoginBody }>("/auth/login", { schema: loginSchema }, async (request, reply) => {
     const { userId, password, deviceName } = request.body;
+    await throttle.admitLogin(request, reply);
     if (!passwordMatches(password, options.demoPassword)) {
+      await throttle.loginFailed(request);
       throw new ApiError(401, API_ERROR_CODES.BAD_CREDENTIALS, "wrong user id or password");
     }
     const { token, session } = await store.create(userId, { device: deviceOf(request, deviceName) });
-    reply.setCookie(SESSION_COOKIE, token, {
-      path: "/",
-      httpOnly: true,
-      sameSite: "lax",
-      secure: options.secureCookies,
-      maxAge: Math.floor(store.settings.absoluteTimeoutMs / 1000),
-    });
+    cookie.set(reply, token, Math.floor(store.settings.absoluteTimeoutMs / 1000));
     return { token, session: sessionView(session, session.handle) };
   });
 

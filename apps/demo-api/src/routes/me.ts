@@ -1,12 +1,12 @@
 /** The caller's own session and the user info all of the user's sessions share. */
-import type { JsonValue, SessionStore } from "@multisession/session-core";
+import type { JsonValue } from "@multisession/session-core";
 import type { FastifyInstance } from "fastify";
-import { requireSession } from "../session-auth.js";
+import { requireSession, type SessionAuth } from "../session-auth.js";
 import { sessionView } from "./views.js";
 
-export async function meRoutes(app: FastifyInstance, options: { store: SessionStore }): Promise<void> {
-  const { store } = options;
-  app.addHook("preHandler", requireSession(store));
+export async function meRoutes(app: FastifyInstance, options: { auth: SessionAuth }): Promise<void> {
+  const { store } = options.auth;
+  app.addHook("preHandler", requireSession(options.auth));
 
   app.get("/me", async (request) => {
     const { session } = request.caller;

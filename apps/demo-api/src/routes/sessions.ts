@@ -1,13 +1,13 @@
 /** The user's devices, and signing one of them out. */
-import type { SessionStore } from "@multisession/session-core";
+import { INPUT_LIMITS } from "@multisession/session-core";
 import type { FastifyInstance } from "fastify";
 import { API_ERROR_CODES, ApiError } from "../errors.js";
-import { requireSession, SESSION_COOKIE } from "../session-auth.js";
+import { requireSession, type SessionAuth } from "../session-auth.js";
 import { sessionView } from "./views.js";
 
-export async function sessionRoutes(app: FastifyInstance, options: { store: SessionStore }): Promise<void> {
-  const { store } = options;
-  app.addHook("preHandler", requireSession(store));
+export async function sessionRoutes(app: FastifyInstance, options: { auth: SessionAuth }): Promise<void> {
+  const { store, cookie } = options.auth;
+  app.addHook("preHandler", requireSession(options.auth));
 
   app.get("/sessions", async (request) => {
     const sessions = await store.list(request.caller.userId);
@@ -21,7 +21,7 @@ export async function sessionRoutes(app: FastifyInstance, options: { store: Sess
         params: {
           type: "object",
           required: ["handle"],
-          properties: { handle: { type: "string", pattern: "^[A-Za-z0-9_-]{16}$" } },
+          properties: { handle: { type: "string", pattern: `^[A-Za-z0-9_-]{${INPUT_LIMITS.handle}}$` } },
         },
       },
     },
@@ -30,7 +30,7 @@ export async function sessionRoutes(app: FastifyInstance, options: { store: Sess
       if (!(await store.revoke(request.caller.userId, handle))) {
         throw new ApiError(404, API_ERROR_CODES.NOT_FOUND, "no such device among yours");
       }
-      if (handle === request.caller.session.handle) reply.clearCookie(SESSION_COOKIE, { path: "/" });
+      if (handle === request.caller.session.handle) cookie.clear(reply);
       return reply.code(204).send();
     },
   );
