@@ -317,6 +317,36 @@ export class SessionStore {
     await this.#throwIfNotLive(userId, sessionKey, reply, "setUserInfo");
   }
 
+  /**
+   * A new 256-bit secret for a live session, in one script: call it when the
+   * session's privileges change (login step-up, role change), OWASP's defence
+   * against session fixation. The old secret is rejected at once by every
+   * store, as its field is gone from Redis; the handle, device, data, user
+   * info and createdAt stay. Rotating counts as a use of the session: it
+   * renews lastSeenAt and the idle expiry as a read does (never past the
+   * absolute expiry), whatever touchIntervalMs says, as the record is
+   * rewritten anyway. SessionNotFoundError for an unknown, removed or already
+   * rotated secret; SessionExpiredError (and a deletion job) for an expired one.
+   * Of concurrent rotations of one session exactly one wins. Safe to send
+   * again after a lost reply: the new session key goes with the call, so a
+   * second run finds its own rotation done and answers for it.
+   */
+  async rotate(userId: string, sessionId: string): Promise<CreatedSession> {
+    assertUserId(userId);
+    assertSecret(sessionId);
+    const oldKey = sessionKeyOf(sessionId);
+    const secret = newSecret();
+    const newKey = sessionKeyOf(secret);
+    const [idle, , grace] = this.#readArgs;
+    const reply = await this.#call("rotate", "idempotent", "rotateSession", userId, [oldKey, newKey, idle, grace]);
+    // An expired answer is about the new record only on a resent call whose first run rotated it.
+    await this.#throwIfNotLive(userId, reply[2] === 1 ? newKey : oldKey, reply, "rotate");
+    const session = decodeRecord(newKey, userId, String(reply[1]), decodeUserInfo(reply[2] as string | null));
+    if (!session) throw this.#unexpected("rotate", reply);
+    this.#options.logger.debug({ userId, handle: session.handle }, "session rotated");
+    return { sessionId: secret, token: encodeToken(userId, secret), session };
+  }
+
   // --- Cleanup operations: called by the worker, never re-implemented there. ---
 
   /** Deletes one session if it is still expired (or corrupt) now; the deletion job's operation. */

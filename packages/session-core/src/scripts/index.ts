@@ -35,6 +35,7 @@ const SCRIPT_FILES = {
   removeOtherSessions: "remove-other-sessions-1.lua",
   removeAllSessions: "remove-all-sessions-1.lua",
   setUserInfo: "set-user-info-1.lua",
+  rotateSession: "rotate-session-1.lua",
   deleteExpiredSession: "delete-expired-session-1.lua",
   cleanUsers: "clean-users-n.lua",
   claimDueUsers: "claim-due-users-1.lua",
