@@ -10,6 +10,7 @@
  *   Decoding one keeps nothing of it: no cache here holds what a caller sent
  *   before a session was found (a stranger's junk tokens would fill it).
  */
+import { isUtf8 } from "node:buffer";
 import * as crypto from "node:crypto";
 import { createHash, randomFillSync } from "node:crypto";
 import { InvalidInputError } from "./errors.js";
@@ -87,11 +88,12 @@ function decodeUserPart(encodedUser: string): string {
   if (!BASE64URL_PATTERN.test(encodedUser)) {
     throw new InvalidInputError("token", "is malformed (bad characters or secret length)");
   }
-  const userId = Buffer.from(encodedUser, "base64url").toString("utf8");
+  const bytes = Buffer.from(encodedUser, "base64url");
   // Decoding is lenient; only a canonical encoding of a valid user id is a valid token.
-  if (Buffer.from(userId, "utf8").toString("base64url") !== encodedUser) {
+  if (bytes.toString("base64url") !== encodedUser || !isUtf8(bytes)) {
     throw new InvalidInputError("token", "is malformed (user part is not canonical base64url UTF-8)");
   }
+  const userId = bytes.toString("utf8");
   try {
     assertUserId(userId);
   } catch (error) {

@@ -66,6 +66,9 @@ describe("secrets and tokens", () => {
     ["with a short secret", "YQ.abc"],
     ["with bad characters", `Y+Q.${"A".repeat(43)}`],
     ["with a non-canonical user part", `YR.${"A".repeat(43)}`],
+    ["with a user part that is not UTF-8", `${Buffer.from([0x61, 0xff]).toString("base64url")}.${"A".repeat(43)}`],
+    ["with an overlong UTF-8 user part", `${Buffer.from([0xc1, 0x81]).toString("base64url")}.${"A".repeat(43)}`],
+    ["with a UTF-8 encoded surrogate", `${Buffer.from([0xed, 0xa0, 0x80]).toString("base64url")}.${"A".repeat(43)}`],
     ["with a user id holding a brace", `${Buffer.from("a{b}").toString("base64url")}.${"A".repeat(43)}`],
     ["far too long", `${"Q".repeat(5_000)}.${"A".repeat(43)}`],
   ])("rejects a token %s with InvalidInputError on field token", (_, token) => {
