@@ -49,6 +49,17 @@ export async function authRoutes(app: FastifyInstance, options: AuthRoutesOption
     return { token, session: sessionView(session, session.handle) };
   });
 
+  // A new secret for the caller's session, as after a privilege change (session fixation defence). The cookie
+  // is replaced when it held the rotated session; a bearer caller keeps the new token itself.
+  app.post("/auth/rotate", authenticated, async (request, reply) => {
+    const { userId, sessionId } = request.caller;
+    const { token, session } = await store.rotate(userId, sessionId);
+    if (cookie.read(request)?.endsWith(`.${sessionId}`)) {
+      cookie.set(reply, token, Math.floor(store.settings.absoluteTimeoutMs / 1000));
+    }
+    return { token, session: sessionView(session, session.handle) };
+  });
+
   app.post("/auth/logout", authenticated, async (request, reply) => {
     await store.remove(request.caller.userId, request.caller.sessionId);
     clearCookie(reply);
