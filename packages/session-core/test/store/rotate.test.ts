@@ -14,6 +14,7 @@ import {
   decodeRecord,
   InvalidInputError,
   SESSION_CONNECTION_OPTIONS,
+  SessionBackendError,
   SessionExpiredError,
   SessionNotFoundError,
   SessionStore,
@@ -333,6 +334,39 @@ describe("rotate whose reply was lost", () => {
       await queue.close();
       queueConnection.disconnect();
       await proxy.close();
+      await server.stop();
+    }
+  });
+});
+
+describe("rotate on a full Redis", () => {
+  it("is refused as a whole with SessionBackendError: the old secret stays valid, nothing is written", async () => {
+    const server = await startRedisServer({ args: ["--maxmemory-policy", "noeviction"] });
+    const redis = new Redis(server.url, { ...SESSION_CONNECTION_OPTIONS });
+    const queueConnection = new Redis(server.url, { maxRetriesPerRequest: null, lazyConnect: true });
+    const queue = new Queue(CLEANUP_QUEUE_NAME, { connection: queueConnection });
+    const direct = new Redis(server.url);
+    try {
+      const store = new SessionStore({ redis, queue });
+      const warm = await store.create("full-rotate");
+      await store.rotate("full-rotate", warm.sessionId); // the script is loaded before Redis is full
+      const created = await store.create("full-rotate");
+      const before = await direct.hgetall(userKey("", "full-rotate"));
+      await direct.config("SET", "maxmemory", "1");
+      const refused = await store.rotate("full-rotate", created.sessionId).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(SessionBackendError);
+      expect(((refused as Error).cause as Error).message).toMatch(/^OOM /);
+      expect(await direct.hgetall(userKey("", "full-rotate"))).toEqual(before);
+      await expect(store.authenticate(created.token)).resolves.toMatchObject({ handle: created.session.handle });
+      await direct.config("SET", "maxmemory", "0");
+      const rotated = await store.rotate("full-rotate", created.sessionId);
+      await expect(store.authenticate(created.token)).rejects.toBeInstanceOf(SessionNotFoundError);
+      await expect(store.authenticate(rotated.token)).resolves.toMatchObject({ handle: created.session.handle });
+    } finally {
+      redis.disconnect();
+      direct.disconnect();
+      await queue.close();
+      queueConnection.disconnect();
       await server.stop();
     }
   });
