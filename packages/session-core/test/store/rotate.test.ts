@@ -21,6 +21,7 @@ import {
   sessionKeyOf,
   userKey,
 } from "../../src/index.js";
+import { loadScripts } from "../../src/scripts/index.js";
 import { openStore, type StoreContext, sleep } from "../support/store-context.js";
 
 let ctx: StoreContext;
@@ -192,6 +193,22 @@ describe("rotate and the stored record", () => {
     await ctx.redis.pexpire(key, 60_000);
     await expect(ctx.store.rotate("rot-corrupt", secret)).rejects.toBeInstanceOf(SessionNotFoundError);
     expect(await ctx.redis.exists(key)).toBe(0);
+  });
+
+  it("a resent call finding its rotated record expired says so, naming the new record (status -2 with 1)", async () => {
+    const key = userKey(ctx.prefix, "rot-resent");
+    const newSecret = "N".repeat(43);
+    const past = Date.now() - 10_000;
+    const stale = [past, 0, 5_000, 3_600_000].map((t) => t.toString(36)).join("|");
+    await ctx.redis.hset(key, sessionKeyOf(newSecret), `2|${stale}|[{}]`);
+    await ctx.redis.pexpire(key, 60_000);
+    const { lua } = loadScripts().rotateSession;
+    const args = [sessionKeyOf(secret), sessionKeyOf(newSecret), 60_000, 1_000];
+    expect(await ctx.redis.eval(lua, 1, key, ...args)).toEqual([-2, past + 5_000, 1]);
+    await ctx.redis.hset(key, sessionKeyOf(newSecret), `2|${header}|[{}]`);
+    const [status, record] = (await ctx.redis.eval(lua, 1, key, ...args)) as [number, string];
+    expect(status).toBe(0);
+    expect(record).toBe(`2|${header}|[{}]`);
   });
 
   it("keeps body elements a later release appended, byte for byte", async () => {
