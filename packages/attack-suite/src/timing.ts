@@ -97,7 +97,7 @@ try {
     `unknown user − wrong secret: median difference ${fmt(diff.difference)} µs, 95% bootstrap CI [${fmt(diff.low)}, ${fmt(diff.high)}] µs`,
   );
   console.log(
-    `Mann-Whitney U: z = ${test.z.toFixed(2)}, p = ${test.p.toFixed(3)}, P(unknown > wrong) = ${test.probabilityOfSuperiority.toFixed(3)}`,
+    `Mann-Whitney U: z = ${test.z.toFixed(2)}, p = ${test.p < 0.001 ? test.p.toExponential(1) : test.p.toFixed(3)}, P(unknown > wrong) = ${test.probabilityOfSuperiority.toFixed(3)}`,
   );
 } finally {
   await queue.close();

