@@ -40,6 +40,7 @@ describe("the benchmark harness", () => {
       "`get` (live session)",
       "`get` vs connect-redis",
       "`authenticate`",
+      "`authenticate` vs `get`",
       "`create`",
       "`touch`",
       "`list` (5 devices)",
