@@ -61,8 +61,8 @@ function sendError(reply: FastifyReply, status: number, code: string, message: s
 
 /** Fastify's `frameworkErrors` option: the router's refusals in the documented shape. */
 export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  // No route ran, so no hook did: this answer sets the header every other one gets from server.ts.
-  reply.header("x-content-type-options", "nosniff");
+  // No route ran, so no hook did: this answer sets the headers every other one gets from server.ts.
+  reply.header("x-content-type-options", "nosniff").header("cache-control", "no-store");
   const known = FRAMEWORK_ERRORS[error.code];
   if (known) return sendError(reply, known.status, known.code, known.message);
   request.log.error({ err: error }, "request failed");

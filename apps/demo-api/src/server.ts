@@ -2,7 +2,8 @@
  * The demo API: a fastify app on session-core's public API. Built by a
  * factory so tests can inject requests without a port; main.ts wires it,
  * including what `/readyz` checks (the app's Redis connections). Every
- * answer carries `X-Content-Type-Options: nosniff`; every error answer,
+ * answer carries `X-Content-Type-Options: nosniff` and, but for the page's
+ * static files, `Cache-Control: no-store`; every error answer,
  * the router's own included, is `{ error: { code, message } }`.
  */
 import cookie from "@fastify/cookie";
@@ -55,6 +56,8 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
   installErrorHandler(app);
   app.addHook("onRequest", async (_, reply) => {
     reply.header("x-content-type-options", "nosniff");
+    // Answers carry tokens, sessions and device lists: no cache, shared or private, may keep them.
+    reply.header("cache-control", "no-store");
   });
   await app.register(cookie);
   const auth: SessionAuth = {

@@ -1,7 +1,7 @@
 /**
  * What every answer looks like: errors in `{ error: { code, message } }`,
  * the router's own refusals included; `X-Content-Type-Options: nosniff` on
- * JSON; and, over HTTPS (secure cookies on), the session cookie named with
+ * JSON; `Cache-Control: no-store` on API answers; and, over HTTPS (secure cookies on), the session cookie named with
  * the `__Host-` prefix and read under that name only.
  */
 import { fileURLToPath } from "node:url";
@@ -70,6 +70,29 @@ describe("X-Content-Type-Options", () => {
       expect(answer.headers.get("content-type")).toMatch(/^application\/json/);
       expect(answer.headers.get("x-content-type-options")).toBe("nosniff");
     }
+  });
+});
+
+describe("Cache-Control", () => {
+  it("is no-store on API answers, so no cache keeps a token, a session or an account's devices", async () => {
+    const login = await send(plain, "POST", "/auth/login", {}, loginBody("uncached"));
+    const { token } = login.body as { token: string };
+    const bearer = { authorization: `Bearer ${token}` };
+    const answers = [
+      login,
+      await send(plain, "GET", "/me", bearer),
+      await send(plain, "GET", "/sessions", bearer),
+      await send(plain, "POST", "/auth/rotate", bearer),
+      await send(plain, "GET", "/me"),
+    ];
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 401]);
+    for (const answer of answers) expect(answer.headers.get("cache-control")).toBe("no-store");
+  });
+
+  it("lets the page's static files be revalidated instead (they hold no session)", async () => {
+    const page = await fetch(plain.url("/app.js"));
+    expect(page.status).toBe(200);
+    expect(page.headers.get("cache-control")).toBe("no-cache");
   });
 });
 
