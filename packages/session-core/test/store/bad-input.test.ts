@@ -50,7 +50,7 @@ describe("user ids", () => {
     await expectInvalid(() => store.removeAll(id), "userId", message);
     await expectInvalid(() => store.setUserInfo(id, valid.sessionId, {}), "userId", message);
     await expectInvalid(() => store.cleanUser(id), "userId", message);
-    await expectInvalid(() => store.cleanUsers(["fine", id]), "userId", message);
+    await expectInvalid(() => store.cleanUsers(["fine", id]), "userIds[1]", message);
   });
 
   it("keeps users whose ids differ only in case, spacing or Unicode form apart", async () => {
