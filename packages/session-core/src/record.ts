@@ -20,14 +20,15 @@
  * no session for every operation, deleted by whichever operation meets it.
  * - The tag `2|`, then four times of 1 to 10 base-36 digits `[0-9a-z]`
  *   (10 digits stay below 2^53, exact in a Lua number), each ending in `|`.
- * - The body is JSON text that JavaScript's JSON.parse takes and Redis's
- *   cjson takes with decode_invalid_numbers off: JSON.parse's grammar
- *   (whitespace between tokens allowed), no string holding a lone surrogate
- *   escape (`"\ud800"`), arrays and objects nested at most 1000 deep (the body
- *   array is level 1). Where cjson is laxer (a trailing decimal point, raw
- *   control characters in strings, NUL) the Lua side refuses what JSON.parse
- *   refuses; where JSON.parse is laxer (lone surrogates, depth) this side
- *   refuses what cjson refuses.
+ * - The body is JSON text (RFC 8259, as JSON.parse takes it, whitespace
+ *   between tokens allowed) with one extension and three limits, so that
+ *   Redis's cjson (decode_invalid_numbers off) and JSON.parse agree on it:
+ *   strings may hold raw control characters U+0001 to U+001F, as cjson takes
+ *   them (this side escapes them and parses again, off the hot path); no NUL
+ *   anywhere; no lone surrogate escape (`"\ud800"`), which cjson refuses;
+ *   arrays and objects nested at most 1000 deep (cjson's limit; the body array
+ *   is level 1). cjson's other laxities (a trailing decimal point, "-.5") are
+ *   refused on the Lua side, JSON.parse's (lone surrogates, depth) here.
  * - The body is a non-empty array; elements 1 to 4 are strings or null;
  *   element 5 is null or a handle (16 base64url characters); element 0 (the
  *   data) and elements 6 on may be any JSON.
@@ -145,7 +146,13 @@ export function decodeRecord(
   try {
     body = JSON.parse(text);
   } catch {
-    return null;
+    const escaped = escapeControlsInStrings(text);
+    if (escaped === null) return null;
+    try {
+      body = JSON.parse(escaped);
+    } catch {
+      return null;
+    }
   }
   if (!Array.isArray(body) || body.length === 0) return null;
   const device: Device = {};
@@ -171,6 +178,31 @@ export function decodeRecord(
     lastSeenAt,
     expiresAt,
   };
+}
+
+/**
+ * `text` with raw control characters U+0001 to U+001F inside strings written as
+ * escapes, as cjson reads them; null when there are none (nothing to try again).
+ * One right after a backslash is left alone: an escape of it is invalid on both sides.
+ */
+function escapeControlsInStrings(text: string): string | null {
+  let out = "";
+  let from = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (!inString) {
+      inString = code === 34; /* '"' */
+    } else if (code === 92 /* "\\" */) {
+      i++;
+    } else if (code === 34) {
+      inString = false;
+    } else if (code < 32 && code !== 0) {
+      out += `${text.slice(from, i)}\\u${code.toString(16).padStart(4, "0")}`;
+      from = i + 1;
+    }
+  }
+  return from === 0 ? null : out + text.slice(from);
 }
 
 /** Whether a parsed value nests past cjson's limit or holds a lone surrogate (in a string or a key). */

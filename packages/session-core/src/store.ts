@@ -116,8 +116,9 @@ function readyCountOf(redis: Redis | Cluster): { count: number } {
 
 /**
  * Users one cleaning script takes at most. Each costs Redis 5 to 8
- * microseconds, so a call holds Redis for about a millisecond at most and API
- * reads queued behind it wait no longer than that.
+ * microseconds, and a few more for each live session, whose record it checks
+ * whole; so a call holds Redis for a millisecond or a few, and API reads
+ * queued behind it wait no longer than that.
  */
 export const CLEAN_USERS_PER_CALL = 128;
 

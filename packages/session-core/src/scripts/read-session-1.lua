@@ -33,7 +33,7 @@ local graceMs = tonumber(ARGV[4])
 local value = redis.call('HGET', key, field)
 if not value then return { -1 } end
 
-local createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, body = parseRecord(value)
+local createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, bodyText = parseRecord(value)
 if not createdAt then
   redis.call('HDEL', key, field)
   deleteIfNoSessions(key)
@@ -47,7 +47,7 @@ if now > lastSeenAt and now - lastSeenAt >= touchIntervalMs then
   -- Renewal never shortens a session (e.g. after idleTimeoutMs was lowered).
   local renewedExpiry = math.max(math.min(now + idleMs, absoluteExpiresAt), expiresAt)
   -- The body is kept as stored, with any elements a newer release added.
-  value = formatRecord(createdAt, now, renewedExpiry, absoluteExpiresAt, body)
+  value = formatRecord(createdAt, now, renewedExpiry, absoluteExpiresAt, bodyText)
   redis.call('HSET', key, field, value)
   coverExpiry(key, renewedExpiry, graceMs)
 end

@@ -226,4 +226,30 @@ describe("SessionStore on a three-master Redis Cluster", () => {
     expect(await redis.zcard(activityKey(prefix))).toBe(stayers.size);
     for (const userId of stayers) expect(await longLived.list(userId)).toHaveLength(1);
   });
+
+  it("sweepDueUsers skips and reports a user key of another type, and cleans the others", async () => {
+    const shortLived = openStore({ idleTimeoutMs: SHORT_IDLE_MS, touchIntervalMs: 0 });
+    const longLived = openStore();
+    const foreign = ["foreign-a", "foreign-b", "foreign-c"];
+    for (const userId of foreign) {
+      await redis.set(userKey(prefix, userId), "another writer's value");
+      await redis.zadd(activityKey(prefix), 1, userId);
+    }
+    await forEachUser(async (userId) => {
+      await shortLived.create(userId);
+      await longLived.create(userId);
+    });
+    await sleep(SHORT_IDLE_MS + 100);
+    const step = await shortLived.sweepDueUsers(1_000);
+    expect(step).toEqual({
+      usersCleaned: USERS.length + foreign.length,
+      sessionsDeleted: USERS.length,
+      hashesDeleted: 0,
+    });
+    for (const userId of foreign) expect(await redis.get(userKey(prefix, userId))).toBe("another writer's value");
+    expect(await redis.zcard(activityKey(prefix))).toBe(USERS.length);
+    const reported = problems.map((line) => JSON.parse(line.slice(line.indexOf("{"))).userId).sort();
+    expect(reported).toEqual(foreign);
+    problems.length = 0;
+  });
 });

@@ -109,6 +109,12 @@ const handWritten: Sample[] = [
   withBody('["a\nb"]'),
   withBody('["a\tb"]'),
   withBody('["\u001f"]'),
+  // Raw control characters: inside strings as cjson takes them, not after a backslash, not outside.
+  withBody('[{"k\u0001":"\u0002\u000b"}]'),
+  withBody('["a\\\nb"]'),
+  withBody('["a\\\u0001"]'),
+  withBody("[1,\u000b2]"),
+  withBody('["ok", "\u0007"]'),
   withBody("[1]\u0000x"),
   withBody('["a\u0000b"]'),
   withBody('["\\u0000"]'),

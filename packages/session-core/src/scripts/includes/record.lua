@@ -46,33 +46,35 @@ local function parseHeader(value)
 end
 
 --[[
-  JSON text as JavaScript's JSON.parse takes it, decoded by cjson; nil when
-  either would refuse it. cjson is laxer in three ways, guarded here:
-  - numbers: its decode_invalid_numbers (on by default) takes hex, inf, nan, a
-    leading + or leading zeros; it is turned off for this one decode (and put
-    back, so other scripts sharing the Lua state see no change), and strtod
-    still takes a trailing point ("1.", "1.e5") and "-.5", checked below;
-  - raw control characters inside strings, and a NUL that it reads as the end;
-  (the other way round, JSON.parse takes lone surrogate escapes and nesting
-  past cjson's 1000 levels: decodeRecord refuses those.)
-  The checks below only scan the text again when a quick find hits, which
-  JSON.stringify's output with ordinary strings never does.
+  JSON text as the shared rule takes it (src/record.ts), decoded by cjson; nil
+  when corrupt. cjson with decode_invalid_numbers on (its default) takes hex,
+  inf, nan, a leading + and leading zeros: it is turned off for this one decode
+  and put back, so other scripts sharing the Lua state see no change. Two
+  laxities remain, guarded here with plain (memchr-fast) finds, as a pattern
+  scan of the text would cost more than the decode:
+  - a NUL, which cjson reads as the end of the text;
+  - a number with a trailing point ("1.", "1.e5") or "-.5", which strtod takes:
+    a point followed by anything but a digit, or "-.", outside strings. The
+    plain finds look for the characters that can follow such a number; only
+    a hit (in a string, say "Hello. World") costs a closer look.
+  Raw control characters inside strings, which cjson takes, the rule takes too.
 ]]
+local LAX_NUMBER_MARKS = { '.,', '.]', '.}', '. ', '.\t', '.\n', '.\r', '.e', '.E', '-.' }
+
 local function decodeJson(text)
-  if string.find(text, '%z') then return nil end
+  if string.find(text, '\0', 1, true) then return nil end
   local lax = cjson.decode_invalid_numbers()
   cjson.decode_invalid_numbers(false)
   local ok, decoded = pcall(cjson.decode, text)
   cjson.decode_invalid_numbers(lax)
   if not ok then return nil end
-  if string.find(text, '[\1-\31]') or string.find(text, '%d%.[^%d]') or string.find(text, '%-%.') then
-    -- Judge strings and the rest apart: escapes out, then each string's contents.
-    local plain = (string.gsub(text, '\\.', ''))
-    for inside in string.gmatch(plain, '"([^"]*)"') do
-      if string.find(inside, '[\1-\31]') then return nil end
+  for i = 1, string.find(text, '.', 1, true) and #LAX_NUMBER_MARKS or 0 do
+    if string.find(text, LAX_NUMBER_MARKS[i], 1, true) then
+      -- Escapes out, then strings emptied: what is left is outside strings.
+      local outside = string.gsub(string.gsub(text, '\\.', ''), '"[^"]*"', '""')
+      if string.find(outside, '%d%.[^%d]') or string.find(outside, '%-%.') then return nil end
+      break
     end
-    local outside = (string.gsub(plain, '"[^"]*"', '""'))
-    if string.find(outside, '%d%.[^%d]') or string.find(outside, '%-%.') then return nil end
   end
   return decoded
 end
@@ -240,12 +242,14 @@ end
   prefix), that type's name: such a key is left as it is.
 ]]
 local function cleanHash(key, now)
-  local kind = redis.call('TYPE', key)['ok']
-  if kind ~= 'hash' then
-    if kind == 'none' then return 0, 0, 0 end
+  -- HGETALL by pcall rather than TYPE first: no second command per user; the type only on a refusal.
+  local all = redis.pcall('HGETALL', key)
+  if all.err then
+    local kind = redis.call('TYPE', key)['ok']
+    if kind == 'hash' then error(all.err) end
     return 0, 0, 0, kind
   end
-  local all = redis.call('HGETALL', key)
+  if #all == 0 then return 0, 0, 0 end
   local dead, live, earliest = {}, 0, 0
   for i = 1, #all, 2 do
     local field = all[i]
