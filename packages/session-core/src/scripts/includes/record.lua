@@ -28,6 +28,9 @@
 local INFO_FIELD = '#info'
 local MAX_TIME_DIGITS = 10
 local HANDLE_LENGTH = 16
+-- Upvalues rather than a global and a field lookup each, as these run once or more per record.
+local find, sub, match = string.find, string.sub, string.match
+local NULL, decode, decodeInvalidNumbers = cjson.null, cjson.decode, cjson.decode_invalid_numbers
 
 local function nowMs()
   local t = redis.call('TIME')
@@ -37,7 +40,7 @@ end
 -- The header alone: createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, body position; nil when malformed.
 local function parseHeader(value)
   if type(value) ~= 'string' then return nil end
-  local c, s, e, a, p = string.match(value, '^2|([%da-z]+)|([%da-z]+)|([%da-z]+)|([%da-z]+)|()')
+  local c, s, e, a, p = match(value, '^2|([%da-z]+)|([%da-z]+)|([%da-z]+)|([%da-z]+)|()')
   if not c or #c > MAX_TIME_DIGITS or #s > MAX_TIME_DIGITS or #e > MAX_TIME_DIGITS or #a > MAX_TIME_DIGITS then
     return nil
   end
@@ -62,14 +65,14 @@ end
 local LAX_NUMBER_MARKS = { '.,', '.]', '.}', '. ', '.\t', '.\n', '.\r', '.e', '.E', '-.' }
 
 local function decodeJson(text)
-  if string.find(text, '\0', 1, true) then return nil end
-  local lax = cjson.decode_invalid_numbers()
-  cjson.decode_invalid_numbers(false)
-  local ok, decoded = pcall(cjson.decode, text)
-  cjson.decode_invalid_numbers(lax)
+  if find(text, '\0', 1, true) then return nil end
+  local lax = decodeInvalidNumbers()
+  decodeInvalidNumbers(false)
+  local ok, decoded = pcall(decode, text)
+  decodeInvalidNumbers(lax)
   if not ok then return nil end
-  for i = 1, string.find(text, '.', 1, true) and #LAX_NUMBER_MARKS or 0 do
-    if string.find(text, LAX_NUMBER_MARKS[i], 1, true) then
+  for i = 1, find(text, '.', 1, true) and #LAX_NUMBER_MARKS or 0 do
+    if find(text, LAX_NUMBER_MARKS[i], 1, true) then
       -- Escapes out, then strings emptied: what is left is outside strings.
       local outside = string.gsub(string.gsub(text, '\\.', ''), '"[^"]*"', '""')
       if string.find(outside, '%d%.[^%d]') or string.find(outside, '%-%.') then return nil end
@@ -80,7 +83,7 @@ local function decodeJson(text)
 end
 
 local function isHandle(value)
-  return type(value) == 'string' and #value == HANDLE_LENGTH and not string.find(value, '[^0-9A-Za-z_%-]')
+  return type(value) == 'string' and #value == HANDLE_LENGTH and not find(value, '[^0-9A-Za-z_%-]')
 end
 
 -- The body decoded (a Lua table, cjson.null for JSON null) when valid; nil when corrupt.
@@ -90,10 +93,10 @@ local function decodeBody(text)
   if type(body) ~= 'table' or body[1] == nil then return nil end
   for i = 2, 5 do
     local field = body[i]
-    if field ~= nil and field ~= cjson.null and type(field) ~= 'string' then return nil end
+    if field ~= nil and field ~= NULL and type(field) ~= 'string' then return nil end
   end
   local handle = body[6]
-  if handle ~= nil and handle ~= cjson.null and not isHandle(handle) then return nil end
+  if handle ~= nil and handle ~= NULL and not isHandle(handle) then return nil end
   return body
 end
 
@@ -101,7 +104,7 @@ end
 local function parseRecord(value)
   local c, s, e, a, p = parseHeader(value)
   if not c then return nil end
-  local text = string.sub(value, p)
+  local text = sub(value, p)
   local body = decodeBody(text)
   if not body then return nil end
   return c, s, e, a, text, body
@@ -111,7 +114,7 @@ end
 -- not decoded: it is dead either way.
 local function liveExpiryOf(value, now)
   local c, _, e, _, p = parseHeader(value)
-  if not c or e <= now or not decodeBody(string.sub(value, p)) then return nil end
+  if not c or e <= now or not decodeBody(sub(value, p)) then return nil end
   return e
 end
 
@@ -210,7 +213,7 @@ local function dropDeadFields(key, now)
     local field = all[i]
     if field ~= INFO_FIELD then
       local createdAt, lastSeenAt, expiresAt, _, p = parseHeader(all[i + 1])
-      if createdAt and expiresAt > now and decodeBody(string.sub(all[i + 1], p)) then
+      if createdAt and expiresAt > now and decodeBody(sub(all[i + 1], p)) then
         live[#live + 1] = { field, lastSeenAt, expiresAt }
         if earliest == 0 or expiresAt < earliest then earliest = expiresAt end
         if expiresAt > latest then latest = expiresAt end
