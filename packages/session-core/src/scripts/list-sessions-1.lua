@@ -1,7 +1,10 @@
 #!lua flags=allow-oom
 --[[
   Lists a user's live sessions, deleting the expired and corrupt ones it
-  meets (and the hash, once no live session is left).
+  meets (and the hash, once no live session is left). It judges headers
+  only: the caller decodes every record it gets with decodeRecord, the same
+  rule's TypeScript half, and deletes one whose body is corrupt (store.ts
+  list), which saves Redis a body decode per listed session.
 
   Out of memory: runs (allow-oom): its only writes drop dead fields.
 
@@ -16,7 +19,7 @@ local key = KEYS[1]
 --- @include "record"
 
 local now = nowMs()
-local live = dropDeadFields(key, now)
+local live = dropDeadFields(key, now, true)
 if #live == 0 then
   redis.call('DEL', key)
   return { false }

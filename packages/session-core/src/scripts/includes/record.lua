@@ -206,14 +206,15 @@ end
 -- Deletes the expired and corrupt session fields of a user's hash.
 -- Returns the live sessions as {field, lastSeenAt, expiresAt}, how many
 -- fields were deleted, and the earliest and latest live expiry (0 if none).
-local function dropDeadFields(key, now)
+-- With headersOnly, bodies are left for the caller to judge (list-sessions-1.lua).
+local function dropDeadFields(key, now, headersOnly)
   local all = redis.call('HGETALL', key)
   local live, dead, earliest, latest = {}, {}, 0, 0
   for i = 1, #all, 2 do
     local field = all[i]
     if field ~= INFO_FIELD then
       local createdAt, lastSeenAt, expiresAt, _, p = parseHeader(all[i + 1])
-      if createdAt and expiresAt > now and decodeBody(sub(all[i + 1], p)) then
+      if createdAt and expiresAt > now and (headersOnly or decodeBody(sub(all[i + 1], p))) then
         live[#live + 1] = { field, lastSeenAt, expiresAt }
         if earliest == 0 or expiresAt < earliest then earliest = expiresAt end
         if expiresAt > latest then latest = expiresAt end
