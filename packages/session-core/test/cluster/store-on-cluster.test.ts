@@ -21,6 +21,7 @@ import {
   SessionNotFoundError,
   SessionStore,
   type SessionStoreOptions,
+  sessionKeyOf,
   userKey,
 } from "../../src/index.js";
 import { sleep } from "../support/store-context.js";
@@ -251,5 +252,23 @@ describe("SessionStore on a three-master Redis Cluster", () => {
     const reported = problems.map((line) => JSON.parse(line.slice(line.indexOf("{"))).userId).sort();
     expect(reported).toEqual(foreign);
     problems.length = 0;
+  });
+
+  it("rotates each user's session on whichever master holds it; the old secret is refused, the handle kept", async () => {
+    const store = openStore();
+    const other = openStore();
+    const sessions = await forEachUser((userId) => store.create(userId, { device: { name: "phone" }, data: { n: 1 } }));
+    expect((await userHashesPerMaster()).every((count) => count > 0)).toBe(true);
+    await forEachUser(async (userId) => {
+      const created = sessions[USERS.indexOf(userId)] as (typeof sessions)[number];
+      await other.authenticate(created.token);
+      const rotated = await store.rotate(userId, created.sessionId);
+      expect(rotated.session).toMatchObject({ handle: created.session.handle, device: { name: "phone" } });
+      await expect(other.authenticate(created.token)).rejects.toBeInstanceOf(SessionNotFoundError);
+      await expect(other.authenticate(rotated.token)).resolves.toMatchObject({ handle: created.session.handle });
+      expect(await redis.hkeys(userKey(prefix, userId))).toEqual([sessionKeyOf(rotated.sessionId)]);
+      expect(await store.revoke(userId, created.session.handle)).toBe(true);
+    });
+    expect(await userHashesPerMaster()).toEqual([0, 0, 0]);
   });
 });
