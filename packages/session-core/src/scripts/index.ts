@@ -92,8 +92,17 @@ export type ScriptRunner = (
   args: readonly (string | number)[],
 ) => Promise<unknown>;
 
+/**
+ * Redis's reply to EVALSHA for a script it does not have: "NOSCRIPT No matching script…". Looked for
+ * anywhere in the message, not only at its start: an ioredis Cluster that ran out of redirections
+ * (after a failover, a resharding) rejects with "Too many Cluster redirections. Last error:
+ * ReplyError: NOSCRIPT …", and the script must still be sent. The whole phrase, so that no other
+ * error that merely mentions the word sends a call a second time.
+ */
+const NOSCRIPT_REPLY = /(?:^|[\s:])NOSCRIPT No matching script/;
+
 function isNoScript(error: unknown): boolean {
-  return error instanceof Error && error.message.startsWith("NOSCRIPT");
+  return error instanceof Error && NOSCRIPT_REPLY.test(error.message);
 }
 
 /** Redis refused the call as a whole because used_memory is past maxmemory (a script without allow-oom). */
