@@ -6,6 +6,7 @@
  * distribution. Latencies are skewed and heavy-tailed, so medians and ranks,
  * not means.
  */
+import { seededRandom } from "@multisession/test-kit";
 
 /** The q-quantile (0..1) of sorted values, linearly interpolated. */
 export function quantile(sorted: readonly number[], q: number): number {
@@ -20,18 +21,6 @@ export function quantile(sorted: readonly number[], q: number): number {
 
 export function sortedCopy(values: readonly number[]): number[] {
   return [...values].sort((x, y) => x - y);
-}
-
-/** A small, seeded generator (mulberry32), so a bootstrap is reproducible. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 function resampledMedian(values: readonly number[], random: () => number, scratch: Float64Array): number {

@@ -16,9 +16,10 @@ import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { startRedisServer } from "@multisession/redis-server";
 import { CLEANUP_QUEUE_NAME, SESSION_CONNECTION_OPTIONS, SessionStore } from "@multisession/session-core";
+import { seededRandom } from "@multisession/test-kit";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
-import { mannWhitney, medianDifference, quantile, seededRandom, sortedCopy } from "./statistics.js";
+import { mannWhitney, medianDifference, quantile, sortedCopy } from "./statistics.js";
 
 const KINDS = ["unknown user", "wrong secret", "valid token"] as const;
 type Kind = (typeof KINDS)[number];

@@ -1,6 +1,8 @@
 /** The timing script's statistics, on samples whose answer is known. */
+
+import { seededRandom } from "@multisession/test-kit";
 import { describe, expect, it } from "vitest";
-import { mannWhitney, medianDifference, normalCdf, quantile, seededRandom, sortedCopy } from "../src/statistics.js";
+import { mannWhitney, medianDifference, normalCdf, quantile, sortedCopy } from "../src/statistics.js";
 
 const noise = (seed: number, n: number, shift = 0) => {
   const random = seededRandom(seed);

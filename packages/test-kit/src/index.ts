@@ -1,4 +1,5 @@
 export { launchChromium } from "./browser.js";
+export { seededRandom } from "./seeded-random.js";
 export {
   eventually,
   getJson,

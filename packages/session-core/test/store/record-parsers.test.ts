@@ -5,6 +5,7 @@
  * The Lua side runs in the real redis-server, in a script made of the include and a few lines.
  */
 import { readFileSync } from "node:fs";
+import { seededRandom } from "@multisession/test-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeRecord, encodeRecord } from "../../src/index.js";
 import { newRedis } from "../support/store-context.js";
@@ -166,24 +167,12 @@ const handWritten: Sample[] = [
   Buffer.concat([Buffer.from(`${header}["`), Buffer.from([0xe2]), Buffer.from('",1]')]),
 ];
 
-/** A small deterministic generator, so that a failure can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const ALPHABET = ['"', "\\", "[", "]", "{", "}", ",", ":", ".", "-", "+", "e", "0", "1", "9", "u", "d", "8", "x"];
 const ALPHABET_MORE = [" ", "\n", "\t", "\u0000", "\u0001", "n", "null", "true", "|", "a", "z", "é", "😀", "\\ud800"];
 
 /** Valid records, each mutated a few times: characters inserted, deleted, replaced, or the value cut short. */
 function generated(count: number): string[] {
-  const next = random(20261127);
+  const next = seededRandom(20261127);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
   const seeds = handWritten.filter((sample): sample is string => typeof sample === "string" && sample.startsWith("2|"));
   const out: string[] = [];
