@@ -21,9 +21,10 @@ import {
   type SessionStore,
 } from "@multisession/session-core";
 import { type Job, type RedisClient, UnrecoverableError, Worker } from "bullmq";
-import type { Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { Metrics } from "./metrics.js";
+import { repeatedErrors } from "./repeated-errors.js";
 
 /**
  * How long a job's lock lives without renewal (BullMQ renews it every half of this while the job runs).
@@ -35,7 +36,7 @@ export const STALLED_CHECK_MS = 5_000;
 
 export interface CleanupWorkerOptions {
   /** A connection with `maxRetriesPerRequest: null`; BullMQ duplicates it for its blocking reads. */
-  connection: Redis;
+  connection: Redis | Cluster;
   queuePrefix: string;
   store: SessionStore;
   concurrency: number;
@@ -100,12 +101,14 @@ export function createCleanupWorker(options: CleanupWorkerOptions): CleanupWorke
     metrics.jobCompleted(result.deletedSession);
     if (debug) logger.debug({ jobId: job.id, userId: job.data.userId, ...result }, "deletion job done");
   });
+  // While Redis is in trouble every job fails alike: the same failure is logged once per interval.
+  const repeats = repeatedErrors(logger);
   worker.on("failed", (job, error) => {
     metrics.jobFailed();
-    logger.warn({ jobId: job?.id, attempts: job?.attemptsMade, err: error }, "deletion job failed");
+    repeats.log("warn", { jobId: job?.id, attempts: job?.attemptsMade, err: error }, "deletion job failed");
   });
   // Connection trouble: BullMQ reconnects by itself; we only log.
-  worker.on("error", (error) => logger.error({ err: error }, "cleanup worker error"));
+  worker.on("error", (error) => repeats.log("error", { err: error }, "cleanup worker error"));
 
   let closing = false;
   return {
@@ -118,7 +121,9 @@ export function createCleanupWorker(options: CleanupWorkerOptions): CleanupWorke
       closing = true;
       const graceful = worker.close();
       graceful.catch(() => {});
-      if (await settlesWithin(graceful, timeoutMs)) return;
+      const closed = await settlesWithin(graceful, timeoutMs);
+      repeats.flush();
+      if (closed) return;
       // BullMQ 6's close(true) after a graceful close has begun only returns that close: never await
       // it. Dropping the blocking connection ends the wait for the next job; the jobs in flight keep
       // their lock until it expires, then another replica takes them (stalled-job recovery).

@@ -17,6 +17,7 @@ import type { SessionStore } from "@multisession/session-core";
 import { createTask, type ScheduledTask } from "node-cron";
 import type { Logger } from "pino";
 import type { Metrics, SweepSummary } from "../metrics.js";
+import { repeatedErrors } from "../repeated-errors.js";
 import type { SweepLease } from "./lease.js";
 
 export interface SweeperOptions {
@@ -71,6 +72,8 @@ export function createSweeper(options: SweeperOptions): Sweeper {
   const { store, lease, batchSize, budgetMs, logger, metrics } = options;
   let inFlight: { run: SweepRun; done: Promise<unknown>; tick: string } | null = null;
   let stopping = false;
+  // A sweep that fails on every tick (Redis in trouble) is logged once per interval.
+  const repeats = repeatedErrors(logger);
 
   async function sweep(keepGoing: () => boolean = () => true): Promise<SweepSummary> {
     return runSweep(
@@ -151,7 +154,7 @@ export function createSweeper(options: SweeperOptions): Sweeper {
       try {
         await done;
       } catch (error) {
-        logger.error({ tick, err: error }, "sweep failed; the next tick retries");
+        repeats.log("error", { tick, err: error }, "sweep failed; the next tick retries");
       } finally {
         inFlight = null;
       }
@@ -187,6 +190,7 @@ export function createSweeper(options: SweeperOptions): Sweeper {
         reportInterrupted(current.tick, current.run, "shutdown deadline: its current step had not returned");
       }
       await task.destroy();
+      repeats.flush();
       // Releasing the lease is a courtesy: if Redis does not answer in time, the lease expires by itself.
       const release = lease.onComplete();
       if (!(await settlesWithin(release, left()))) logger.debug("sweep lease not released in time; it expires");
