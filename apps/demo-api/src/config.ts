@@ -6,15 +6,19 @@
 import {
   ConfigError,
   type LogLevel,
+  type RedisTarget,
   readCommandTimeout,
   readInteger,
   readLogLevel,
-  readRedisUrl,
+  readQueuePrefix,
+  readRedisTarget,
+  readSessionPrefix,
   readString,
 } from "@multisession/service-kit";
 
 export interface ApiConfig {
-  redisUrl: string;
+  /** One Redis server (REDIS_URL) or a cluster (REDIS_CLUSTER_NODES). */
+  redis: RedisTarget;
   /** How long one Redis command may take before the request answers 503. */
   redisCommandTimeoutMs: number;
   sessionPrefix: string;
@@ -60,11 +64,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
   }
   const optionalInteger = (name: string, min: number, max: number) =>
     readString(env, name) === undefined ? undefined : readInteger(env, name, 0, min, max);
+  const redis = readRedisTarget(env);
   return {
-    redisUrl: readRedisUrl(env),
+    redis,
     redisCommandTimeoutMs: readCommandTimeout(env),
-    sessionPrefix: readString(env, "SESSION_PREFIX") ?? "",
-    queuePrefix: readString(env, "QUEUE_PREFIX") ?? "bull",
+    sessionPrefix: readSessionPrefix(env),
+    queuePrefix: readQueuePrefix(env, redis.cluster),
     httpPort: readInteger(env, "HTTP_PORT", 3000, 0, 65_535),
     httpHost: readString(env, "HTTP_HOST") ?? "0.0.0.0",
     demoPassword: readString(env, "DEMO_PASSWORD") ?? "demo",

@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import {
   closeOnSignals,
   closeRedis,
+  clusterStateOk,
   connectRedis,
   createLogger,
   gracefulClose,
@@ -14,6 +15,7 @@ import {
 } from "@multisession/service-kit";
 import { CLEANUP_QUEUE_NAME, SessionStore } from "@multisession/session-core";
 import { Queue } from "bullmq";
+import { Cluster } from "ioredis";
 import { loadConfig } from "./config.js";
 import { createServer } from "./server.js";
 
@@ -21,7 +23,7 @@ const config = loadOrExit("multisession demo-api", () => loadConfig());
 const logger = createLogger({ name: "multisession-demo-api", level: config.logLevel, production: config.production });
 process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection"));
 
-const redis = connectRedis(config.redisUrl, logger, "multisession-demo-api", {
+const redis = connectRedis(config.redis, logger, "multisession-demo-api", {
   commandTimeoutMs: config.redisCommandTimeoutMs,
 });
 const queue = new Queue(CLEANUP_QUEUE_NAME, { connection: redis.queue, prefix: config.queuePrefix });
@@ -37,8 +39,14 @@ const store = new SessionStore({
 const server = await createServer({
   store,
   readiness: async () => {
-    const [sessions, queued] = await Promise.all([redisAnswers(redis.sessions), redisAnswers(redis.queue)]);
-    return { ready: sessions && queued, checks: { redis: sessions, queue: queued } };
+    // On a cluster, `cluster` too: every master says cluster_state:ok.
+    const [sessions, queued, cluster] = await Promise.all([
+      redisAnswers(redis.sessions),
+      redisAnswers(redis.queue),
+      redis.sessions instanceof Cluster ? clusterStateOk(redis.sessions) : undefined,
+    ]);
+    const checks = { redis: sessions, queue: queued, ...(cluster === undefined ? {} : { cluster }) };
+    return { ready: Object.values(checks).every(Boolean), checks };
   },
   logger,
   demoPassword: config.demoPassword,
@@ -48,7 +56,7 @@ const server = await createServer({
 const closeHttp = gracefulClose(server);
 await server.listen({ port: config.httpPort, host: config.httpHost });
 const { port } = server.server.address() as AddressInfo;
-logger.info({ port, url: `http://127.0.0.1:${port}/` }, "api started");
+logger.info({ port, url: `http://127.0.0.1:${port}/`, redisCluster: config.redis.cluster }, "api started");
 
 closeOnSignals(
   logger,

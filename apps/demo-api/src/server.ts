@@ -9,7 +9,7 @@
 import cookie from "@fastify/cookie";
 import type { SessionStore } from "@multisession/session-core";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
-import type { Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { ThrottleConfig } from "./config.js";
 import { frameworkErrors, installErrorHandler } from "./errors.js";
@@ -36,7 +36,7 @@ export interface ServerOptions {
   /** Secure cookies, named `__Host-ms_session` (serve over HTTPS); else `ms_session`. */
   secureCookies: boolean;
   /** Where the throttle counts (the session connection and SESSION_PREFIX), and its limits. */
-  throttle: { redis: Redis; prefix: string; limits: ThrottleConfig };
+  throttle: { redis: Redis | Cluster; prefix: string; limits: ThrottleConfig };
 }
 
 const PROBES = new Set(["/healthz", "/readyz"]);

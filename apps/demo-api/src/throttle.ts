@@ -26,7 +26,7 @@
 import rateLimit from "@fastify/rate-limit";
 import { SessionBackendError } from "@multisession/session-core";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 import type { ThrottleConfig } from "./config.js";
 import { API_ERROR_CODES, ApiError } from "./errors.js";
 
@@ -46,7 +46,7 @@ type Status = Awaited<ReturnType<Limiter>>;
 
 export async function createThrottle(
   app: FastifyInstance,
-  options: { redis: Redis; prefix: string; limits: ThrottleConfig },
+  options: { redis: Redis | Cluster; prefix: string; limits: ThrottleConfig },
 ): Promise<Throttle> {
   const { redis, prefix, limits } = options;
   const limiter = async (name: string, max: number, keyGenerator?: (request: FastifyRequest) => string) => {

@@ -6,22 +6,25 @@
 import {
   ConfigError,
   type LogLevel,
+  type RedisTarget,
   readCommandTimeout,
   readInteger,
   readLogLevel,
-  readRedisUrl,
+  readQueuePrefix,
+  readRedisTarget,
+  readSessionPrefix,
   readString,
 } from "@multisession/service-kit";
 import { validate as isValidCron } from "node-cron";
 
 export interface WorkerConfig {
-  /** Redis for sessions and the queue. */
-  redisUrl: string;
+  /** Redis for sessions and the queue: one server (REDIS_URL) or a cluster (REDIS_CLUSTER_NODES). */
+  redis: RedisTarget;
   /** How long one session-connection command may take before it fails. */
   redisCommandTimeoutMs: number;
   /** session-core's key namespace; must match the API servers'. */
   sessionPrefix: string;
-  /** BullMQ's key prefix for the session-cleanup queue; must match the API servers'. */
+  /** BullMQ's key prefix for the session-cleanup queue; must match the API servers'. With a hash tag on a cluster. */
   queuePrefix: string;
   /** When the sweeper runs (node-cron syntax, seconds allowed). */
   sweepCron: string;
@@ -64,11 +67,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     throw new ConfigError("SWEEP_CRON", `is not a valid cron expression (received ${JSON.stringify(sweepCron)})`);
   }
 
+  const redis = readRedisTarget(env);
   return {
-    redisUrl: readRedisUrl(env),
+    redis,
     redisCommandTimeoutMs: readCommandTimeout(env),
-    sessionPrefix: readString(env, "SESSION_PREFIX") ?? "",
-    queuePrefix: readString(env, "QUEUE_PREFIX") ?? "bull",
+    sessionPrefix: readSessionPrefix(env),
+    queuePrefix: readQueuePrefix(env, redis.cluster),
     sweepCron,
     sweepBatchSize: readInteger(env, "SWEEP_BATCH_SIZE", 500, 1, 10_000),
     sweepConcurrency: readInteger(env, "SWEEP_CONCURRENCY", 1, 1, 64),

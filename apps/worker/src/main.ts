@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import {
   closeOnSignals,
   closeRedis,
+  clusterStateOk,
   connectRedis,
   createLogger,
   gracefulClose,
@@ -19,6 +20,7 @@ import {
 } from "@multisession/service-kit";
 import { CLEANUP_QUEUE_NAME, SessionStore } from "@multisession/session-core";
 import { Queue } from "bullmq";
+import { Cluster } from "ioredis";
 import { createCleanupWorker } from "./cleanup-worker.js";
 import { loadConfig } from "./config.js";
 import { createServer } from "./http/server.js";
@@ -33,7 +35,7 @@ const config = loadOrExit("multisession worker", () => loadConfig());
 const logger = createLogger({ name: "multisession-worker", level: config.logLevel, production: config.production });
 process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection"));
 
-const redis = connectRedis(config.redisUrl, logger, "multisession-worker", {
+const redis = connectRedis(config.redis, logger, "multisession-worker", {
   commandTimeoutMs: config.redisCommandTimeoutMs,
 });
 const queue = new Queue(CLEANUP_QUEUE_NAME, { connection: redis.queue, prefix: config.queuePrefix });
@@ -75,13 +77,16 @@ const server = await createServer({
   dashboard: config.dashboard,
   readiness: async () => {
     // Every connection the worker needs, by name; the pings run at once, so a paused Redis costs one timeout.
-    const [sessionsConnection, queueConnection] = await Promise.all([
+    // On a cluster, `cluster`: every master says cluster_state:ok.
+    const [sessionsConnection, queueConnection, cluster] = await Promise.all([
       redisAnswers(redis.sessions, READINESS_PING_MS),
       redisAnswers(redis.queue, READINESS_PING_MS),
+      redis.sessions instanceof Cluster ? clusterStateOk(redis.sessions, READINESS_PING_MS) : undefined,
     ]);
     const checks = {
       sessionsConnection,
       queueConnection,
+      ...(cluster === undefined ? {} : { cluster }),
       workerConnection: cleanupWorker.blockingConnectionUp(),
       consumer: cleanupWorker.isRunning(),
     };
@@ -97,6 +102,7 @@ logger.info(
   {
     address,
     port: (server.server.address() as AddressInfo).port,
+    redisCluster: config.redis.cluster,
     sweepCron: config.sweepCron,
     concurrency: config.concurrency,
     dashboard: config.dashboard !== null,

@@ -6,7 +6,7 @@ import { spawnWorker } from "./support/worker.js";
 describe("configuration", () => {
   it("has defaults for everything", () => {
     expect(loadConfig({})).toMatchObject({
-      redisUrl: "redis://127.0.0.1:6379",
+      redis: { cluster: false, url: "redis://127.0.0.1:6379" },
       sessionPrefix: "",
       queuePrefix: "bull",
       sweepCron: "* * * * *",
@@ -40,7 +40,7 @@ describe("configuration", () => {
       NODE_ENV: "production",
     });
     expect(config).toMatchObject({
-      redisUrl: "rediss://cache:6380",
+      redis: { cluster: false, url: "rediss://cache:6380" },
       sessionPrefix: "app:",
       queuePrefix: "q",
       sweepCron: "*/10 * * * * *",
@@ -57,7 +57,31 @@ describe("configuration", () => {
     });
   });
 
+  it("takes a Redis Cluster's nodes from REDIS_CLUSTER_NODES, and puts the queue's keys in one slot by default", () => {
+    const config = loadConfig({ REDIS_CLUSTER_NODES: " 10.0.0.1:7000, redis-2.internal:7001,[::1]:7002 " });
+    expect(config.redis).toEqual({
+      cluster: true,
+      nodes: [
+        { host: "10.0.0.1", port: 7000 },
+        { host: "redis-2.internal", port: 7001 },
+        { host: "::1", port: 7002 },
+      ],
+    });
+    expect(config.queuePrefix).toBe("{bull}");
+    expect(loadConfig({ REDIS_CLUSTER_NODES: "a:1", QUEUE_PREFIX: "app:{jobs}" }).queuePrefix).toBe("app:{jobs}");
+  });
+
   it.each([
+    ["REDIS_CLUSTER_NODES", { REDIS_CLUSTER_NODES: "a:1,b" }],
+    ["REDIS_CLUSTER_NODES", { REDIS_CLUSTER_NODES: "a:1,,b:2" }],
+    ["REDIS_CLUSTER_NODES", { REDIS_CLUSTER_NODES: "redis://a:1" }],
+    ["REDIS_CLUSTER_NODES", { REDIS_CLUSTER_NODES: "a:70000" }],
+    ["REDIS_CLUSTER_NODES", { REDIS_CLUSTER_NODES: "a:1", REDIS_URL: "redis://a:1" }],
+    ["QUEUE_PREFIX", { REDIS_CLUSTER_NODES: "a:1", QUEUE_PREFIX: "bull" }],
+    ["QUEUE_PREFIX", { REDIS_CLUSTER_NODES: "a:1", QUEUE_PREFIX: "{}bull" }],
+    ["QUEUE_PREFIX", { REDIS_CLUSTER_NODES: "a:1", QUEUE_PREFIX: "bull}{" }],
+    ["SESSION_PREFIX", { SESSION_PREFIX: "app:{x}:" }],
+    ["SESSION_PREFIX", { SESSION_PREFIX: "a".repeat(65) }],
     ["SWEEP_CRON", { SWEEP_CRON: "every minute" }],
     ["SWEEP_CRON", { SWEEP_CRON: "61 * * * *" }],
     ["SWEEP_BATCH_SIZE", { SWEEP_BATCH_SIZE: "0" }],

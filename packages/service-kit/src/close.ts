@@ -5,7 +5,7 @@
  * the connection instead (`disconnect()`), which also fails every command
  * still waiting on it, so nothing stays stuck behind it.
  */
-import type { Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 
 /** Resolves true if `work` settles (either way) within `timeoutMs`, false otherwise; never rejects. */
 export async function settlesWithin(work: Promise<unknown>, timeoutMs: number): Promise<boolean> {
@@ -29,7 +29,7 @@ export async function settlesWithin(work: Promise<unknown>, timeoutMs: number): 
  * QUIT when Redis answers within `timeoutMs`, else disconnect at once.
  * Resolves true for a clean QUIT, false when it had to disconnect; never rejects.
  */
-export async function closeRedis(client: Redis, timeoutMs: number): Promise<boolean> {
+export async function closeRedis(client: Redis | Cluster, timeoutMs: number): Promise<boolean> {
   if (client.status === "end") return true;
   if (client.status === "ready" && timeoutMs > 0) {
     let answered = false;

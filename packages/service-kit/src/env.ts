@@ -45,6 +45,89 @@ export function readRedisUrl(env: NodeJS.ProcessEnv, name = "REDIS_URL"): string
   return raw;
 }
 
+/** One node of a Redis Cluster, as ioredis's `Cluster` takes its startup nodes. */
+export interface ClusterNode {
+  host: string;
+  port: number;
+}
+
+/** Where a service's Redis is: one server, or a Redis Cluster reached through some of its nodes. */
+export type RedisTarget =
+  | { readonly cluster: false; readonly url: string }
+  | { readonly cluster: true; readonly nodes: readonly ClusterNode[] };
+
+/** `host:port`, `[ipv6]:port`. */
+const NODE_ADDRESS = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9._-]+)):(\d{1,5})$/;
+
+/**
+ * REDIS_CLUSTER_NODES (`host:port,host:port`, some or all of a cluster's nodes) for a Redis Cluster,
+ * else REDIS_URL for one server. Both set is an error: which one was meant cannot be guessed.
+ */
+export function readRedisTarget(env: NodeJS.ProcessEnv): RedisTarget {
+  const raw = readString(env, "REDIS_CLUSTER_NODES");
+  if (raw === undefined) return { cluster: false, url: readRedisUrl(env) };
+  if (readString(env, "REDIS_URL") !== undefined) {
+    throw new ConfigError(
+      "REDIS_CLUSTER_NODES",
+      "and REDIS_URL are both set: set one (a cluster's nodes, or one server)",
+    );
+  }
+  const nodes = raw.split(",").map((entry) => {
+    const match = NODE_ADDRESS.exec(entry.trim());
+    const port = Number(match?.[3]);
+    if (!match || port < 1 || port > 65_535) {
+      throw new ConfigError(
+        "REDIS_CLUSTER_NODES",
+        `must be a comma-separated list of host:port (received ${JSON.stringify(entry.trim())})`,
+      );
+    }
+    return { host: match[1] ?? (match[2] as string), port };
+  });
+  return { cluster: true, nodes };
+}
+
+/** The queue prefix when QUEUE_PREFIX is unset: BullMQ's own on one server, the same in a hash tag on a cluster. */
+export const DEFAULT_QUEUE_PREFIX = Object.freeze({ single: "bull", cluster: "{bull}" });
+
+/**
+ * QUEUE_PREFIX, BullMQ's key prefix. A BullMQ queue's scripts touch many of its keys at once, so on a
+ * Redis Cluster they must share one slot: the prefix must carry a hash tag, `{…}` with something inside
+ * (Redis hashes the first such tag of a key).
+ */
+export function readQueuePrefix(env: NodeJS.ProcessEnv, cluster: boolean): string {
+  const prefix = readString(env, "QUEUE_PREFIX");
+  if (prefix === undefined) return cluster ? DEFAULT_QUEUE_PREFIX.cluster : DEFAULT_QUEUE_PREFIX.single;
+  if (cluster && !hasHashTag(prefix)) {
+    throw new ConfigError(
+      "QUEUE_PREFIX",
+      `must contain a {hash tag} on a Redis Cluster, so that all of the queue's keys are in one slot (received ${JSON.stringify(prefix)}; e.g. "{bull}")`,
+    );
+  }
+  return prefix;
+}
+
+/** Redis's rule: the first `{`, then the first `}` after it, with at least one character between. */
+function hasHashTag(key: string): boolean {
+  const open = key.indexOf("{");
+  return open >= 0 && key.indexOf("}", open + 1) > open + 1;
+}
+
+/**
+ * SESSION_PREFIX, session-core's `prefix`, checked here by session-core's own rule (at most 64
+ * characters, no braces, no control characters) so that a bad one stops start-up with exit 78 rather
+ * than a stack trace: the user's id is the hash tag of every key, and a brace before it would move it.
+ */
+export function readSessionPrefix(env: NodeJS.ProcessEnv): string {
+  const prefix = readString(env, "SESSION_PREFIX") ?? "";
+  if (prefix.length > 64 || /[{}\p{Cc}]/u.test(prefix)) {
+    throw new ConfigError(
+      "SESSION_PREFIX",
+      `must be at most 64 characters without braces or control characters (received ${JSON.stringify(prefix)})`,
+    );
+  }
+  return prefix;
+}
+
 /** REDIS_COMMAND_TIMEOUT_MS: how long one Redis command may take before the call fails (50 ms to 60 s; 1 s default). */
 export function readCommandTimeout(env: NodeJS.ProcessEnv, name = "REDIS_COMMAND_TIMEOUT_MS"): number {
   return readInteger(env, name, 1_000, 50, 60_000);

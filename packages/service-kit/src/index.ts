@@ -1,14 +1,27 @@
 export { closeRedis, settlesWithin } from "./close.js";
 export {
+  type ClusterNode,
   ConfigError,
+  DEFAULT_QUEUE_PREFIX,
   loadOrExit,
+  type RedisTarget,
   readCommandTimeout,
   readInteger,
   readLogLevel,
+  readQueuePrefix,
+  readRedisTarget,
   readRedisUrl,
+  readSessionPrefix,
   readString,
 } from "./env.js";
 export { gracefulClose } from "./http.js";
 export { createLogger, LOG_LEVELS, type LogLevel } from "./logger.js";
-export { type ConnectRedisOptions, connectRedis, redisAnswers } from "./redis.js";
+export {
+  type ConnectRedisOptions,
+  clusterStateOk,
+  connectRedis,
+  type RedisClient,
+  type RedisConnections,
+  redisAnswers,
+} from "./redis.js";
 export { type CloseOnSignalsOptions, type CloseStep, closeOnSignals, ShutdownDeadlineError } from "./shutdown.js";

@@ -1,67 +1,148 @@
 /**
- * A service's two Redis connections: one for session data, with
- * session-core's SESSION_CONNECTION_OPTIONS (reads auto-pipelined, scripts
- * sent as they come, every command bounded by `commandTimeoutMs`, no resend
- * of a command whose reply was lost), and one for BullMQ, which needs
+ * A service's two Redis connections, to one server or to a Redis Cluster
+ * (RedisTarget): one for session data, with session-core's
+ * SESSION_CONNECTION_OPTIONS (reads auto-pipelined, scripts sent as they
+ * come, every command bounded by `commandTimeoutMs`, no resend of a command
+ * whose reply was lost), and one for BullMQ, which needs
  * `maxRetriesPerRequest: null` and no auto-pipelining. Both reconnect by
  * themselves after an outage, at most half a second after Redis answers
- * again; errors are logged at most every few seconds.
+ * again; errors are logged at most every few seconds per connection.
+ *
+ * On a cluster each connection is an ioredis `Cluster`: it routes every
+ * command to the master holding its keys' slot and follows MOVED and ASK,
+ * which a plain client pointed at one node cannot (every multi-node write
+ * fails CROSSSLOT or MOVED). The session connection keeps its bounds there:
+ * the per-command options go to each node's connection (`redisOptions`),
+ * and with no offline queue a call made while the cluster is unreachable
+ * fails at once instead of waiting for it to come back.
  */
 import { reconnectDelayMs, SESSION_CONNECTION_OPTIONS } from "@multisession/session-core";
-import { Redis } from "ioredis";
+import { Cluster, Redis } from "ioredis";
 import type { Logger } from "pino";
+import { settlesWithin } from "./close.js";
+import type { ClusterNode, RedisTarget } from "./env.js";
 
 const ERROR_LOG_INTERVAL_MS = 5_000;
+
+/** A connection to one Redis server or to a Redis Cluster. */
+export type RedisClient = Redis | Cluster;
 
 export interface ConnectRedisOptions {
   /** The session connection's command timeout (REDIS_COMMAND_TIMEOUT_MS); session-core's 1 s when unset. */
   commandTimeoutMs?: number;
 }
 
-export function connectRedis(url: string, logger: Logger, service: string, options: ConnectRedisOptions = {}) {
-  const sessions = new Redis(url, {
-    ...SESSION_CONNECTION_OPTIONS,
-    commandTimeout: options.commandTimeoutMs ?? SESSION_CONNECTION_OPTIONS.commandTimeout,
-    connectionName: `${service}:sessions`,
-  });
-  const queue = new Redis(url, {
-    maxRetriesPerRequest: null,
-    retryStrategy: reconnectDelayMs,
-    maxLoadingRetryTime: SESSION_CONNECTION_OPTIONS.maxLoadingRetryTime,
-    connectionName: `${service}:queue`,
-  });
-  for (const [name, client] of [
-    ["sessions", sessions],
-    ["queue", queue],
-  ] as const) {
+export interface RedisConnections {
+  /** Session data (SessionStore), the sweep lease and the throttle's counters. */
+  sessions: RedisClient;
+  /** BullMQ's queue and worker; BullMQ duplicates it for its blocking reads. */
+  queue: RedisClient;
+}
+
+export function connectRedis(
+  target: RedisTarget,
+  logger: Logger,
+  service: string,
+  options: ConnectRedisOptions = {},
+): RedisConnections {
+  const commandTimeout = options.commandTimeoutMs ?? SESSION_CONNECTION_OPTIONS.commandTimeout;
+  const connections = target.cluster
+    ? connectCluster(target.nodes, service, commandTimeout)
+    : {
+        sessions: new Redis(target.url, {
+          ...SESSION_CONNECTION_OPTIONS,
+          commandTimeout,
+          connectionName: `${service}:sessions`,
+        }),
+        queue: new Redis(target.url, {
+          maxRetriesPerRequest: null,
+          retryStrategy: reconnectDelayMs,
+          maxLoadingRetryTime: SESSION_CONNECTION_OPTIONS.maxLoadingRetryTime,
+          connectionName: `${service}:queue`,
+        }),
+      };
+  for (const [name, client] of Object.entries(connections)) {
     let lastLogged = 0;
-    client.on("error", (error) => {
+    const onError = (error: Error, node?: string) => {
       if (Date.now() - lastLogged < ERROR_LOG_INTERVAL_MS) return;
       lastLogged = Date.now();
-      logger.warn({ connection: name, err: { message: error.message } }, "redis connection error; reconnecting");
-    });
+      logger.warn({ connection: name, node, err: { message: error.message } }, "redis connection error; reconnecting");
+    };
+    client.on("error", (error: Error) => onError(error));
+    // A cluster reports a node's trouble apart from its own.
+    if (client instanceof Cluster) client.on("node error", (error: Error, node: string) => onError(error, node));
     client.on("ready", () => {
       if (lastLogged > 0) logger.info({ connection: name }, "redis connection restored");
       lastLogged = 0;
     });
   }
+  return connections;
+}
+
+function connectCluster(nodes: readonly ClusterNode[], service: string, commandTimeout: number) {
+  // The cluster reconnects as a whole (clusterRetryStrategy); its nodes' connections never retry on their own.
+  const {
+    retryStrategy: _,
+    enableAutoPipelining,
+    autoPipeliningIgnoredCommands,
+    ...perNode
+  } = SESSION_CONNECTION_OPTIONS;
+  const sessions = new Cluster([...nodes], {
+    redisOptions: { ...perNode, commandTimeout, connectionName: `${service}:sessions` },
+    enableAutoPipelining,
+    autoPipeliningIgnoredCommands: [...autoPipeliningIgnoredCommands],
+    clusterRetryStrategy: reconnectDelayMs,
+    // Fail a call made while the cluster is unreachable, as maxRetriesPerRequest does on one server.
+    enableOfflineQueue: false,
+    // A replica lags its master: a session read there could miss a login or see a revoked session.
+    scaleReads: "master",
+    slotsRefreshTimeout: Math.max(1_000, commandTimeout),
+  });
+  const queue = new Cluster([...nodes], {
+    redisOptions: {
+      maxRetriesPerRequest: null,
+      maxLoadingRetryTime: SESSION_CONNECTION_OPTIONS.maxLoadingRetryTime,
+      connectionName: `${service}:queue`,
+    },
+    clusterRetryStrategy: reconnectDelayMs,
+    scaleReads: "master",
+  });
   return { sessions, queue };
 }
 
 /** True when Redis answers PING within `timeoutMs`. */
-export async function redisAnswers(client: Redis, timeoutMs = 1_000): Promise<boolean> {
+export async function redisAnswers(client: RedisClient, timeoutMs = 1_000): Promise<boolean> {
   if (client.status !== "ready") return false;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      client.ping().then((reply) => reply === "PONG"),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), timeoutMs);
-      }),
-    ]);
-  } catch {
-    return false;
-  } finally {
-    clearTimeout(timer);
-  }
+  return answersWithin(
+    client.ping().then((reply) => reply === "PONG"),
+    timeoutMs,
+  );
+}
+
+/**
+ * True when every master the client knows answers `CLUSTER INFO` with `cluster_state:ok` within
+ * `timeoutMs`: a node that lost a slot's owner (and every node, while the cluster cannot serve all
+ * slots) says `fail`, and answers CLUSTERDOWN to commands.
+ */
+export async function clusterStateOk(client: Cluster, timeoutMs = 1_000): Promise<boolean> {
+  if (client.status !== "ready") return false;
+  const masters = client.nodes("master");
+  if (masters.length === 0) return false;
+  return answersWithin(
+    Promise.all(masters.map((node) => node.cluster("INFO"))).then((infos) =>
+      infos.every((info) => /^cluster_state:ok\r?$/m.test(info)),
+    ),
+    timeoutMs,
+  );
+}
+
+async function answersWithin(check: Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  let answer = false;
+  const settled = check.then(
+    (value) => {
+      answer = value;
+    },
+    () => {},
+  );
+  return (await settlesWithin(settled, timeoutMs)) && answer;
 }

@@ -10,8 +10,8 @@ import { Redis } from "ioredis";
 
 export { eventually, launchChromium } from "@multisession/test-kit";
 
-const API_MAIN = fileURLToPath(new URL("../../dist/main.js", import.meta.url));
-const WORKER_MAIN = fileURLToPath(new URL("../../../worker/dist/main.js", import.meta.url));
+export const API_MAIN = fileURLToPath(new URL("../../dist/main.js", import.meta.url));
+export const WORKER_MAIN = fileURLToPath(new URL("../../../worker/dist/main.js", import.meta.url));
 export const SCREENSHOT_DIR = fileURLToPath(new URL("../../test-output/", import.meta.url));
 mkdirSync(SCREENSHOT_DIR, { recursive: true });
 
@@ -59,7 +59,7 @@ export interface Answer {
 
 /** One JSON request to the API. */
 export async function call(
-  stack: Stack,
+  stack: Pick<Stack, "url">,
   method: string,
   path: string,
   options: { token?: string; cookie?: string; body?: unknown; headers?: Record<string, string> } = {},
@@ -88,7 +88,7 @@ export function errorOf(answer: Answer): { code: string; message: string } {
   return error;
 }
 
-export async function login(stack: Stack, userId: string, deviceName: string, userAgent: string) {
+export async function login(stack: Pick<Stack, "url">, userId: string, deviceName: string, userAgent: string) {
   const answer = await call(stack, "POST", "/auth/login", {
     body: { userId, password: "demo", deviceName },
     headers: { "user-agent": userAgent },

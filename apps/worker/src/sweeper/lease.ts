@@ -17,12 +17,13 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import type { Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 import type { RunCoordinator } from "node-cron";
 import type { Logger } from "pino";
 
 export interface SweepLeaseOptions {
-  redis: Redis;
+  /** One server or a cluster: every key of the lease shares one hash tag. */
+  redis: Redis | Cluster;
   /** session-core's prefix, so the lease lives beside the data it guards. */
   prefix: string;
   leaseMs: number;
@@ -60,7 +61,7 @@ const TICK_MARKER_MS = 10 * 60_000;
 const SWEEP_MARK_MS = 24 * 60 * 60_000;
 
 export class SweepLease implements RunCoordinator {
-  readonly #redis: Redis & LeaseCommands;
+  readonly #redis: (Redis | Cluster) & LeaseCommands;
   readonly #leaseKey: string;
   readonly #markKey: string;
   readonly #holder: string;
@@ -71,7 +72,7 @@ export class SweepLease implements RunCoordinator {
 
   constructor(options: SweepLeaseOptions) {
     this.#options = options;
-    this.#redis = options.redis as Redis & LeaseCommands;
+    this.#redis = options.redis as (Redis | Cluster) & LeaseCommands;
     this.#tagPrefix = `${options.prefix}{usersession-sweeper}`;
     this.#leaseKey = `${this.#tagPrefix}:lease`;
     this.#markKey = `${this.#tagPrefix}:running`;

@@ -1,0 +1,43 @@
+import { ConfigError } from "@multisession/service-kit";
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../src/config.js";
+
+describe("configuration", () => {
+  it("uses one Redis server by default, with BullMQ's own queue prefix", () => {
+    expect(loadConfig({})).toMatchObject({
+      redis: { cluster: false, url: "redis://127.0.0.1:6379" },
+      sessionPrefix: "",
+      queuePrefix: "bull",
+    });
+  });
+
+  it("uses a Redis Cluster given REDIS_CLUSTER_NODES, with the queue's keys in one slot by default", () => {
+    expect(loadConfig({ REDIS_CLUSTER_NODES: "127.0.0.1:7000,127.0.0.1:7001" })).toMatchObject({
+      redis: {
+        cluster: true,
+        nodes: [
+          { host: "127.0.0.1", port: 7000 },
+          { host: "127.0.0.1", port: 7001 },
+        ],
+      },
+      queuePrefix: "{bull}",
+    });
+  });
+
+  it.each([
+    ["QUEUE_PREFIX", { REDIS_CLUSTER_NODES: "127.0.0.1:7000", QUEUE_PREFIX: "bull" }],
+    ["REDIS_CLUSTER_NODES", { REDIS_CLUSTER_NODES: "127.0.0.1" }],
+    ["REDIS_CLUSTER_NODES", { REDIS_CLUSTER_NODES: "127.0.0.1:7000", REDIS_URL: "redis://127.0.0.1:6379" }],
+    ["SESSION_PREFIX", { SESSION_PREFIX: "{tag}:" }],
+  ])("rejects a bad %s, naming it", (variable, env) => {
+    let thrown: unknown;
+    try {
+      loadConfig(env);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as ConfigError).variable).toBe(variable);
+    expect((thrown as Error).message.startsWith(variable)).toBe(true);
+  });
+});
