@@ -13,6 +13,7 @@ export const ERROR_CODES = Object.freeze({
   INVALID_OPTION: "ERR_INVALID_OPTION",
   BACKEND: "ERR_SESSION_BACKEND",
   OUTCOME_UNKNOWN: "ERR_SESSION_OUTCOME_UNKNOWN",
+  REVOCATION_NOT_REPLICATED: "ERR_REVOCATION_NOT_REPLICATED",
 } as const);
 
 export type SessionErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
@@ -94,6 +95,36 @@ export class SessionBackendError extends SessionError {
 export class SessionOutcomeUnknownError extends SessionBackendError {
   constructor(operation: string, cause: unknown) {
     super(operation, cause, ERROR_CODES.OUTCOME_UNKNOWN);
+  }
+}
+
+/**
+ * With `durableRevocations` on: the logout (or rotation) was carried out on
+ * the master, but fewer replicas than required acknowledged it within the
+ * timeout. Until they do, a failover to a replica that lacks it would undo
+ * it: the session could be served again. Sending the same call again is safe
+ * and waits for the acknowledgement again (a repeated logout finds nothing
+ * left to remove). `result` holds what the call would have returned; it is
+ * not enumerable, so a logger serializing the error leaves it out (for
+ * `rotate` it carries the new secret).
+ */
+export class RevocationNotReplicatedError extends SessionError {
+  /** The store method (`remove`, `revoke`, `removeOthers`, `removeAll`, `rotate`). */
+  readonly operation: string;
+  /** Replicas that acknowledged the write in time. */
+  readonly acknowledged: number;
+  /** Replicas `durableRevocations.replicas` asks for. */
+  readonly required: number;
+  declare readonly result: unknown;
+  constructor(operation: string, acknowledged: number, required: number, result: unknown) {
+    super(
+      ERROR_CODES.REVOCATION_NOT_REPLICATED,
+      `${operation} was carried out, but ${acknowledged} of ${required} required replicas acknowledged it in time`,
+    );
+    this.operation = operation;
+    this.acknowledged = acknowledged;
+    this.required = required;
+    Object.defineProperty(this, "result", { value: result, enumerable: false });
   }
 }
 

@@ -9,6 +9,7 @@ export {
   ERROR_CODES,
   InvalidInputError,
   InvalidOptionError,
+  RevocationNotReplicatedError,
   SessionBackendError,
   SessionError,
   type SessionErrorCode,
@@ -21,6 +22,7 @@ export { activityKey, MAX_USER_ID_LENGTH, userKey } from "./keys.js";
 export { INPUT_LIMITS } from "./limits.js";
 export {
   DEFAULTS,
+  type DurableRevocations,
   type LimitPolicy,
   reconnectDelayMs,
   SESSION_CONNECTION_OPTIONS,

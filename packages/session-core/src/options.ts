@@ -16,6 +16,21 @@ export interface SessionLogger {
 
 export type LimitPolicy = "evict-oldest" | "reject";
 
+/**
+ * Logouts that survive a failover: after its script, each of `remove`,
+ * `revoke`, `removeOthers`, `removeAll` and `rotate` waits (Redis `WAIT`)
+ * until `replicas` replicas of the user's master have the write, for at most
+ * `timeoutMs`, on connections of the store's own, so no other call waits
+ * behind it. Short of that: RevocationNotReplicatedError (the write has
+ * happened). README, "Logouts that survive failover".
+ */
+export interface DurableRevocations {
+  /** Replicas that must acknowledge, from 1 to 100 (at most the replicas each master has). */
+  replicas: number;
+  /** How long to wait for them, from 1 ms to 60 s. */
+  timeoutMs: number;
+}
+
 export interface SessionStoreOptions {
   /** An ioredis `Redis` or `Cluster`. The caller owns it and closes it. */
   redis: Redis | Cluster;
@@ -31,6 +46,12 @@ export interface SessionStoreOptions {
   keyGraceMs?: number;
   enqueueTimeoutMs?: number;
   logger?: SessionLogger;
+  /**
+   * Wait for replicas to acknowledge every logout and rotation (see DurableRevocations).
+   * The store then opens connections of its own: call `store.close()` when done.
+   * @default undefined (off: a logout returns once the master has it)
+   */
+  durableRevocations?: DurableRevocations;
 }
 
 const MINUTE = 60_000;
@@ -72,6 +93,7 @@ export interface ResolvedOptions {
   keyGraceMs: number;
   enqueueTimeoutMs: number;
   logger: SessionLogger;
+  durableRevocations: DurableRevocations | null;
 }
 
 const silentLogger: SessionLogger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -119,6 +141,7 @@ export function resolveOptions(options: SessionStoreOptions): ResolvedOptions {
     keyGraceMs: duration(options, "keyGraceMs", 0),
     enqueueTimeoutMs: duration(options, "enqueueTimeoutMs", 1),
     logger: logger ?? silentLogger,
+    durableRevocations: durableRevocationsOf(options.durableRevocations),
   };
 
   if (resolved.onLimit !== "evict-oldest" && resolved.onLimit !== "reject") {
@@ -139,6 +162,23 @@ export function resolveOptions(options: SessionStoreOptions): ResolvedOptions {
     );
   }
   return resolved;
+}
+
+function durableRevocationsOf(value: unknown): DurableRevocations | null {
+  if (value === undefined) return null;
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new InvalidOptionError("durableRevocations", "an object such as { replicas: 1, timeoutMs: 100 }", value);
+  }
+  const { replicas, timeoutMs } = value as { replicas?: unknown; timeoutMs?: unknown };
+  for (const [name, field, max] of [
+    ["replicas", replicas, 100],
+    ["timeoutMs", timeoutMs, 60_000],
+  ] as const) {
+    if (typeof field !== "number" || !Number.isSafeInteger(field) || field < 1 || field > max) {
+      throw new InvalidOptionError(`durableRevocations.${name}`, `an integer from 1 to ${max}`, field);
+    }
+  }
+  return Object.freeze({ replicas: replicas as number, timeoutMs: timeoutMs as number });
 }
 
 type NumericOption = {

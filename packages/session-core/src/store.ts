@@ -32,8 +32,10 @@ import {
   type DeleteExpiredSessionJobData,
   deduplicationIdOf,
 } from "./cleanup-job.js";
+import { DurableWriter, NotSentError } from "./durable-revocations.js";
 import {
   InvalidInputError,
+  RevocationNotReplicatedError,
   SessionBackendError,
   SessionExpiredError,
   SessionLimitError,
@@ -169,6 +171,8 @@ export class SessionStore {
   readonly #clock: RedisClock;
   /** The client's (re)connections so far, to tell a command that never left the offline queue. */
   readonly #connections: { count: number };
+  /** With durableRevocations on: runs logouts and rotations on dedicated connections, then WAITs. */
+  readonly #durable: DurableWriter | null;
 
   constructor(options: SessionStoreOptions) {
     this.#options = resolveOptions(options);
@@ -180,6 +184,18 @@ export class SessionStore {
     this.#readArgs = [String(idleTimeoutMs), String(touchIntervalMs), String(keyGraceMs)];
     this.#clock = new RedisClock(this.#redis);
     this.#connections = readyCountOf(this.#redis);
+    const { durableRevocations } = this.#options;
+    this.#durable = durableRevocations ? new DurableWriter(this.#redis, durableRevocations) : null;
+  }
+
+  /**
+   * Closes the connections the store opened itself (only with
+   * durableRevocations on; they open on the first logout). Never the caller's
+   * client or queue. Logouts and rotations called afterwards fail with
+   * SessionBackendError. Safe to call twice.
+   */
+  async close(): Promise<void> {
+    await this.#durable?.close();
   }
 
   /** The options in force, defaults filled in (without the clients and logger). */
@@ -282,14 +298,14 @@ export class SessionStore {
   async remove(userId: string, sessionId: string): Promise<boolean> {
     assertUserId(userId);
     assertSecret(sessionId);
-    return (await this.#callScalar("remove", "write", "removeSession", userId, [sessionKeyOf(sessionId)])) === 1;
+    return this.#revocation("remove", "write", "removeSession", userId, [sessionKeyOf(sessionId)], (r) => r === 1);
   }
 
   /** Logs out another device by the handle `list` shows. True if a live session had it. */
   async revoke(userId: string, handle: string): Promise<boolean> {
     assertUserId(userId);
     assertHandle(handle);
-    return (await this.#callScalar("revoke", "write", "revokeSession", userId, [handle])) === 1;
+    return this.#revocation("revoke", "write", "revokeSession", userId, [handle], (reply) => reply === 1);
   }
 
   /** Logs out every device but this one; returns how many live sessions went. */
@@ -297,15 +313,17 @@ export class SessionStore {
     assertUserId(userId);
     assertSecret(sessionId);
     const sessionKey = sessionKeyOf(sessionId);
-    const reply = await this.#call("removeOthers", "write", "removeOtherSessions", userId, [sessionKey]);
-    await this.#throwIfNotLive(userId, sessionKey, reply, "removeOthers");
-    return Number(reply[1]);
+    return this.#revocation("removeOthers", "write", "removeOtherSessions", userId, [sessionKey], async (answer) => {
+      const reply = this.#checkReply("removeOthers", "removeOtherSessions", answer);
+      await this.#throwIfNotLive(userId, sessionKey, reply, "removeOthers");
+      return Number(reply[1]);
+    });
   }
 
   /** Logs out all devices; returns how many live sessions went. */
   async removeAll(userId: string): Promise<number> {
     assertUserId(userId);
-    return Number(await this.#callScalar("removeAll", "write", "removeAllSessions", userId, []));
+    return this.#revocation("removeAll", "write", "removeAllSessions", userId, [], (reply) => Number(reply));
   }
 
   /** Replaces the user info shared by all of the user's sessions, on behalf of a live one. */
@@ -339,13 +357,16 @@ export class SessionStore {
     const secret = newSecret();
     const newKey = sessionKeyOf(secret);
     const [idle, , grace] = this.#readArgs;
-    const reply = await this.#call("rotate", "idempotent", "rotateSession", userId, [oldKey, newKey, idle, grace]);
-    // An expired answer is about the new record only on a resent call whose first run rotated it.
-    await this.#throwIfNotLive(userId, reply[2] === 1 ? newKey : oldKey, reply, "rotate");
-    const session = decodeRecord(newKey, userId, String(reply[1]), decodeUserInfo(reply[2] as string | null));
-    if (!session) throw this.#unexpected("rotate", reply);
-    this.#options.logger.debug({ userId, handle: session.handle }, "session rotated");
-    return { sessionId: secret, token: encodeToken(userId, secret), session };
+    const args = [oldKey, newKey, idle, grace];
+    return this.#revocation("rotate", "idempotent", "rotateSession", userId, args, async (answer) => {
+      const reply = this.#checkReply("rotate", "rotateSession", answer);
+      // An expired answer is about the new record only on a resent call whose first run rotated it.
+      await this.#throwIfNotLive(userId, reply[2] === 1 ? newKey : oldKey, reply, "rotate");
+      const session = decodeRecord(newKey, userId, String(reply[1]), decodeUserInfo(reply[2] as string | null));
+      if (!session) throw this.#unexpected("rotate", reply);
+      this.#options.logger.debug({ userId, handle: session.handle }, "session rotated");
+      return { sessionId: secret, token: encodeToken(userId, secret), session };
+    });
   }
 
   // --- Cleanup operations: called by the worker, never re-implemented there. ---
@@ -657,13 +678,16 @@ export class SessionStore {
     script: ScriptName,
     keys: readonly string[],
     args: readonly (string | number)[],
+    run: ScriptRunner = this.#run,
   ): Promise<unknown> {
     const connected = this.#redis.status === "ready";
     const connections = this.#connections.count;
     try {
-      return await this.#run(script, keys, args);
+      return await run(script, keys, args);
     } catch (error) {
-      const neverSent = !connected && connections === this.#connections.count;
+      // The store's client tells by its connections; the durable writer says so itself.
+      const neverSent =
+        error instanceof NotSentError || (run === this.#run && !connected && connections === this.#connections.count);
       if (kind === "read" || isRedisReply(error) || neverSent) throw new SessionBackendError(operation, error);
       if (kind === "write") throw new SessionOutcomeUnknownError(operation, error);
       this.#options.logger.warn(
@@ -672,10 +696,41 @@ export class SessionStore {
       );
     }
     try {
-      return await this.#run(script, keys, args);
+      return await run(script, keys, args);
     } catch (error) {
       throw new SessionOutcomeUnknownError(operation, error);
     }
+  }
+
+  /**
+   * A logout or rotation: the script run as `#runScript` does, its reply
+   * turned into the method's result by `toResult` (which throws, as for a
+   * session that is not live, when nothing was written). With
+   * durableRevocations on, the script goes through the durable writer, and
+   * a write fewer replicas acknowledged than required is reported with
+   * RevocationNotReplicatedError, which carries the result.
+   */
+  async #revocation<T>(
+    operation: string,
+    kind: CallKind,
+    script: ScriptName,
+    userId: string,
+    args: (string | number)[],
+    toResult: (reply: unknown) => T | Promise<T>,
+  ): Promise<T> {
+    const keys = [userKey(this.#options.prefix, userId)];
+    const durable = this.#durable;
+    const required = this.#options.durableRevocations?.replicas;
+    if (!durable || required === undefined) return toResult(await this.#runScript(operation, kind, script, keys, args));
+    let acknowledged = 0;
+    const run: ScriptRunner = async (name, scriptKeys, scriptArgs) => {
+      const answer = await durable.run(name, scriptKeys, scriptArgs);
+      acknowledged = answer.acknowledged;
+      return answer.reply;
+    };
+    const result = await toResult(await this.#runScript(operation, kind, script, keys, args, run));
+    if (acknowledged < required) throw new RevocationNotReplicatedError(operation, acknowledged, required, result);
+    return result;
   }
 
   async #callScalar(
@@ -695,7 +750,11 @@ export class SessionStore {
     userId: string,
     args: (string | number)[],
   ): Promise<Reply> {
-    const reply = await this.#callScalar(operation, kind, script, userId, args);
+    return this.#checkReply(operation, script, await this.#callScalar(operation, kind, script, userId, args));
+  }
+
+  /** A script's reply as an array led by its status (`list`'s leads with the user info). */
+  #checkReply(operation: string, script: ScriptName, reply: unknown): Reply {
     if (!Array.isArray(reply) || (reply.length > 0 && typeof reply[0] !== "number" && script !== "listSessions")) {
       throw this.#unexpected(operation, reply);
     }

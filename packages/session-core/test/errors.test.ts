@@ -23,6 +23,7 @@ describe("error registry", () => {
       new core.InvalidOptionError("prefix", "a string", 5),
       new core.SessionBackendError("get", new Error("down")),
       new core.SessionOutcomeUnknownError("remove", new Error("Command timed out")),
+      new core.RevocationNotReplicatedError("remove", 0, 1, true),
     ];
     expect(samples.map((error) => error.code).sort()).toEqual(Object.values(ERROR_CODES).sort());
     expect(errorClasses.map(([name]) => name).sort()).toEqual(samples.map((error) => error.name).sort());
@@ -51,5 +52,20 @@ describe("error registry", () => {
     expect(error.code).toBe("ERR_SESSION_OUTCOME_UNKNOWN");
     expect(error.operation).toBe("remove");
     expect(error.message).toBe("remove failed: Command timed out");
+  });
+
+  it("a logout short of its replicas keeps its result, out of what a logger serializes", () => {
+    const secret = "x".repeat(43);
+    const error = new core.RevocationNotReplicatedError("rotate", 0, 1, { sessionId: secret });
+    expect(error.code).toBe("ERR_REVOCATION_NOT_REPLICATED");
+    expect(error).not.toBeInstanceOf(core.SessionBackendError);
+    expect({ operation: error.operation, acknowledged: error.acknowledged, required: error.required }).toEqual({
+      operation: "rotate",
+      acknowledged: 0,
+      required: 1,
+    });
+    expect(error.result).toEqual({ sessionId: secret });
+    expect(JSON.stringify({ ...error })).not.toContain(secret);
+    expect(error.message).not.toContain(secret);
   });
 });

@@ -31,6 +31,7 @@ describe("options", () => {
       maxDataBytes: 16 * 1024,
       keyGraceMs: DEFAULTS.keyGraceMs,
       enqueueTimeoutMs: DEFAULTS.enqueueTimeoutMs,
+      durableRevocations: null,
     });
     expect(Object.isFrozen(DEFAULTS)).toBe(true);
   });
@@ -48,6 +49,12 @@ describe("options", () => {
     ["prefix", { prefix: "line\nbreak" }, '"line\\nbreak"'],
     ["logger", { logger: { info() {} } }, "an object"],
     ["keyGraceMs", { keyGraceMs: -1 }, "-1"],
+    ["durableRevocations", { durableRevocations: true }, "true"],
+    ["durableRevocations", { durableRevocations: null }, "null"],
+    ["durableRevocations.replicas", { durableRevocations: { timeoutMs: 100 } }, "undefined"],
+    ["durableRevocations.replicas", { durableRevocations: { replicas: 0, timeoutMs: 100 } }, "0"],
+    ["durableRevocations.timeoutMs", { durableRevocations: { replicas: 1, timeoutMs: 0 } }, "0"],
+    ["durableRevocations.timeoutMs", { durableRevocations: { replicas: 1, timeoutMs: "1s" } }, '"1s"'],
   ] as [string, Record<string, unknown>, string][])(
     "rejects a bad %s, naming it and the value received",
     (option, bad, shown) => {
@@ -63,6 +70,12 @@ describe("options", () => {
       }
     },
   );
+
+  it("keeps durableRevocations as given, and opens no connection until a logout needs one", async () => {
+    const store = new SessionStore({ redis, queue, durableRevocations: { replicas: 2, timeoutMs: 50 } });
+    expect(store.settings.durableRevocations).toEqual({ replicas: 2, timeoutMs: 50 });
+    await store.close();
+  });
 
   it("requires an ioredis client and the session-cleanup queue", async () => {
     expect(() => new SessionStore({ queue } as unknown as SessionStoreOptions)).toThrow(/options\.redis/);

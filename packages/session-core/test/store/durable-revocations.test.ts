@@ -1,0 +1,125 @@
+/**
+ * durableRevocations on a single Redis with one replica (two private
+ * redis-server processes): the acknowledgement, its absence, a master that
+ * has no script cached yet, and the store's close path. The cluster form is
+ * in test/cluster/durable-revocations.test.ts.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type RedisServer, startRedisServer } from "@multisession/redis-server";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  CLEANUP_QUEUE_NAME,
+  RevocationNotReplicatedError,
+  SESSION_CONNECTION_OPTIONS,
+  SessionBackendError,
+  SessionNotFoundError,
+  SessionStore,
+  type SessionStoreOptions,
+} from "../../src/index.js";
+
+let master: RedisServer;
+let replica: RedisServer;
+let redis: Redis;
+let queue: Queue;
+let counter = 0;
+/** Where the replica keeps the RDB file of its first sync (not the working directory). */
+let replicaDir: string;
+
+beforeAll(async () => {
+  master = await startRedisServer();
+  replicaDir = mkdtempSync(join(tmpdir(), "ms-replica-"));
+  replica = await startRedisServer({ args: ["--replicaof", master.host, String(master.port), "--dir", replicaDir] });
+  redis = new Redis(master.url, { ...SESSION_CONNECTION_OPTIONS });
+  queue = new Queue(CLEANUP_QUEUE_NAME, { connection: new Redis(master.url, { maxRetriesPerRequest: null }) });
+  // Ready means linked and synced: a write of our own acknowledged (on a client without a command timeout).
+  const setup = new Redis(master.url);
+  await setup.set("sync", "x");
+  expect(await setup.wait(1, 10_000)).toBe(1);
+  setup.disconnect();
+});
+
+afterAll(async () => {
+  await queue?.close();
+  redis?.disconnect();
+  await replica?.stop();
+  await master?.stop();
+  if (replicaDir) rmSync(replicaDir, { recursive: true, force: true });
+});
+
+function openStore(options: Partial<SessionStoreOptions>): SessionStore {
+  return new SessionStore({ redis, queue, prefix: `single-${++counter}:`, ...options });
+}
+
+describe("durableRevocations on a single Redis with a replica", () => {
+  it("a logout returns once the replica has it, even on a master that has no script cached yet", async () => {
+    const store = openStore({ durableRevocations: { replicas: 1, timeoutMs: 5_000 } });
+    try {
+      const { sessionId } = await store.create("ada");
+      await redis.script("FLUSH"); // the durable path's EVALSHA answers NOSCRIPT: it must send the source
+      expect(await store.remove("ada", sessionId)).toBe(true);
+      const onReplica = new Redis(replica.url);
+      try {
+        expect(await onReplica.exists(`single-${counter}:usersession:{ada}`)).toBe(0);
+      } finally {
+        onReplica.disconnect();
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("asking for more replicas than there are: the logout happens and says so", async () => {
+    const store = openStore({ durableRevocations: { replicas: 2, timeoutMs: 50 } });
+    try {
+      const { sessionId } = await store.create("ada");
+      const report = await store.removeAll("ada").catch((error: unknown) => error);
+      expect(report).toBeInstanceOf(RevocationNotReplicatedError);
+      expect(report).toMatchObject({ operation: "removeAll", acknowledged: 1, required: 2 });
+      expect((report as RevocationNotReplicatedError).result).toBe(1);
+      await expect(store.get("ada", sessionId)).rejects.toBeInstanceOf(SessionNotFoundError);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("a paused replica: RevocationNotReplicatedError, and the session is gone on the master", async () => {
+    const store = openStore({ durableRevocations: { replicas: 1, timeoutMs: 100 } });
+    const { sessionId, session } = await store.create("ada");
+    await store.create("ada");
+    process.kill(replica.pid, "SIGSTOP");
+    try {
+      const report = await store.revoke("ada", session.handle).catch((error: unknown) => error);
+      expect(report).toBeInstanceOf(RevocationNotReplicatedError);
+      expect(report).toMatchObject({ operation: "revoke", acknowledged: 0, required: 1 });
+      await expect(store.get("ada", sessionId)).rejects.toBeInstanceOf(SessionNotFoundError);
+      // A session that was not live wrote nothing: its own error, not the replication one.
+      await expect(store.removeOthers("ada", sessionId)).rejects.toBeInstanceOf(SessionNotFoundError);
+    } finally {
+      process.kill(replica.pid, "SIGCONT");
+      await store.close();
+    }
+  });
+
+  it("close() ends the store's own connections, never the caller's client", async () => {
+    const store = openStore({ durableRevocations: { replicas: 1, timeoutMs: 1_000 } });
+    const { sessionId } = await store.create("ada");
+    const other = await store.create("ada");
+    expect(await store.remove("ada", other.sessionId)).toBe(true);
+    const waiters = async () =>
+      String(await redis.client("LIST"))
+        .split("\n")
+        .filter((c) => c.includes(" cmd=wait "));
+    expect(await waiters()).toHaveLength(1); // the connection the logout used, idle now
+    await store.close();
+    await store.close();
+    expect(await waiters()).toHaveLength(0);
+    const report = await store.remove("ada", sessionId).catch((error: unknown) => error);
+    expect(report).toBeInstanceOf(SessionBackendError);
+    expect((report as SessionBackendError).code).toBe("ERR_SESSION_BACKEND");
+    expect(await store.get("ada", sessionId)).toMatchObject({ userId: "ada" });
+  });
+});
