@@ -12,7 +12,7 @@ import { type LogLine, type ServiceProcess, spawnService, startService } from "@
 import { Queue } from "bullmq";
 import { Cluster, Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { API_MAIN, call, DESKTOP_UA, eventually, IOS_UA, login, WORKER_MAIN } from "./support/stack.js";
+import { API_MAIN, call, DESKTOP_UA, errorOf, eventually, IOS_UA, login, WORKER_MAIN } from "./support/stack.js";
 
 const PREFIX = "demo-cluster:";
 /** Short enough to wait out, long enough for a login flow between two reads. */
@@ -134,6 +134,43 @@ describe("the demo on a three-master Redis Cluster", () => {
     expect(problems(worker)).toEqual([]);
   });
 
+  it("while a master is frozen its users' requests answer 503 ERR_SESSION_BACKEND, the others' 200", async () => {
+    // A refused token creates the throttle's per-address counter, so that its master can be found and spared.
+    expect((await call(api, "GET", "/me", { token: "garbage" })).status).toBe(401);
+    const spared = new Set([await masterOf("{bull}"), await masterOf(`${PREFIX}usersession-activity`)]);
+    for (const node of redis.nodes("master")) {
+      if ((await node.keys(`${PREFIX}throttle:token-address:*`)).length > 0) spared.add(node.options.port as number);
+    }
+    const ports = await Promise.all(redis.nodes("master").map((node) => node.options.port as number));
+    const frozenPort = ports.find((port) => !spared.has(port)) as number;
+    const frozenUser = await userOn((port) => port === frozenPort);
+    const liveUser = await userOn((port) => port !== frozenPort);
+    const frozen = await login(api, frozenUser, "phone", IOS_UA);
+    const live = await login(api, liveUser, "phone", IOS_UA);
+
+    cluster.pause({ port: frozenPort });
+    let answers: Awaited<ReturnType<typeof call>>[];
+    try {
+      // A hang fails the test: every answer must come, bounded by REDIS_COMMAND_TIMEOUT_MS.
+      answers = await Promise.all([
+        call(api, "GET", "/me", { token: frozen.token, signal: AbortSignal.timeout(10_000) }),
+        call(api, "GET", "/sessions", { token: frozen.token, signal: AbortSignal.timeout(10_000) }),
+        call(api, "GET", "/me", { token: live.token, signal: AbortSignal.timeout(10_000) }),
+      ]);
+    } finally {
+      cluster.resume({ port: frozenPort });
+    }
+    for (const answer of answers.slice(0, 2)) {
+      expect(answer.status).toBe(503);
+      expect(errorOf(answer).code).toMatch(/^ERR_SESSION_(BACKEND|OUTCOME_UNKNOWN)$/);
+    }
+    expect(answers[2]).toMatchObject({ status: 200, body: { userId: liveUser } });
+    // Once it answers again, so do its users' requests.
+    await eventually(
+      async () => (await call(api, "POST", "/auth/login", { body: loginBody(frozenUser) })).status === 200,
+    );
+  });
+
   it("a QUEUE_PREFIX without a hash tag stops either process at start with exit code 78", async () => {
     for (const [main, service] of [
       [API_MAIN, "demo-api"],
@@ -163,6 +200,25 @@ describe("the demo on a three-master Redis Cluster", () => {
     await eventually(async () => (await readyz(api)).status === 200 && (await readyz(worker)).status === 200);
   });
 });
+
+/** The port of the master serving `key`'s slot. */
+async function masterOf(key: string): Promise<number> {
+  const slot = Number(await redis.cluster("KEYSLOT", key));
+  const ranges = (await redis.cluster("SLOTS")) as unknown as [number, number, [string, number]][];
+  const range = ranges.find(([from, to]) => from <= slot && slot <= to);
+  if (!range) throw new Error(`slot ${slot} is not served`);
+  return range[2][1];
+}
+
+/** A user id whose hash lands on a master that `accept`s. */
+async function userOn(accept: (port: number) => boolean): Promise<string> {
+  for (let i = 0; ; i++) {
+    const userId = `placed-${i}`;
+    if (accept(await masterOf(userKey(PREFIX, userId)))) return userId;
+  }
+}
+
+const loginBody = (userId: string) => ({ userId, password: "demo", deviceName: "phone" });
 
 /** A plain connection to one master, and the first slot it serves that holds no key. */
 async function masterWithAnEmptySlot(): Promise<{ node: Redis; slot: number }> {

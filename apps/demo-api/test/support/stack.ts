@@ -62,7 +62,14 @@ export async function call(
   stack: Pick<Stack, "url">,
   method: string,
   path: string,
-  options: { token?: string; cookie?: string; body?: unknown; headers?: Record<string, string> } = {},
+  options: {
+    token?: string;
+    cookie?: string;
+    body?: unknown;
+    headers?: Record<string, string>;
+    /** Aborts the request (e.g. `AbortSignal.timeout`), so that a hang fails a test. */
+    signal?: AbortSignal;
+  } = {},
 ): Promise<Answer> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
@@ -72,6 +79,7 @@ export async function call(
     method,
     headers,
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    signal: options.signal,
   });
   const text = await response.text();
   return {
