@@ -80,11 +80,14 @@ export class DurableWriter {
     try {
       const script = loadScripts()[name];
       let bySource = false;
+      // A resend (the script did not run) waits only for what is left, so the call ends within about timeoutMs.
+      const deadline = Date.now() + this.#settings.timeoutMs;
       for (let attempt = 0; ; attempt++) {
         const pipeline = client.pipeline();
         if (bySource) pipeline.eval(script.lua, keys.length, ...keys, ...args);
         else pipeline.evalsha(script.sha, keys.length, ...keys, ...args);
-        pipeline.wait(this.#settings.replicas, this.#settings.timeoutMs);
+        // Never 0, which would wait forever.
+        pipeline.wait(this.#settings.replicas, Math.max(1, deadline - Date.now()));
         const results = await pipeline.exec();
         if (results?.length !== 2) throw new Error("the pipeline was discarded");
         const [[scriptError, reply], [waitError, acknowledged]] = results as [

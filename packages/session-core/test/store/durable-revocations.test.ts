@@ -104,6 +104,31 @@ describe("durableRevocations on a single Redis with a replica", () => {
     }
   });
 
+  it("a script the master lacks is sent again, and its WAIT waits only for what is left of timeoutMs", async () => {
+    const store = openStore({ durableRevocations: { replicas: 1, timeoutMs: 300 } });
+    const { sessionId } = await store.create("ada");
+    const monitor = await new Redis(master.url).monitor();
+    const waits: number[] = [];
+    monitor.on("monitor", (_time: string, args: string[]) => {
+      if (args[0]?.toLowerCase() === "wait") waits.push(Number(args[2]));
+    });
+    await redis.script("FLUSH");
+    process.kill(replica.pid, "SIGSTOP");
+    try {
+      const report = await store.remove("ada", sessionId).catch((error: unknown) => error);
+      expect(report).toBeInstanceOf(RevocationNotReplicatedError);
+      expect((report as RevocationNotReplicatedError).result).toBe(true);
+    } finally {
+      process.kill(replica.pid, "SIGCONT");
+      monitor.disconnect();
+      await store.close();
+    }
+    // The first WAIT followed a NOSCRIPT (nothing written); the second, after the script ran, got the rest.
+    expect(waits).toHaveLength(2);
+    expect(waits[0]).toBe(300);
+    expect(waits[1]).toBeLessThan(300 - 200);
+  });
+
   it("close() ends the store's own connections, never the caller's client", async () => {
     const store = openStore({ durableRevocations: { replicas: 1, timeoutMs: 1_000 } });
     const { sessionId } = await store.create("ada");
