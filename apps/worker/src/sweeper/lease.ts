@@ -7,7 +7,8 @@
  * holds the lease, so a slow sweep never overlaps the next one on any
  * replica. The winner renews the lease every third of its TTL while it
  * sweeps and releases it when done; if it dies (even by SIGKILL), the lease
- * expires after `leaseMs` and the next tick elects someone else.
+ * expires after `leaseMs` and the next tick elects someone else. A release
+ * that failed (Redis away) is sent again before this replica's next election.
  *
  * While it sweeps, the holder also keeps a mark (`…:running`: its holder id,
  * token and start time, kept a day) that it clears when the sweep ends. A
@@ -68,6 +69,8 @@ export class SweepLease implements RunCoordinator {
   readonly #tagPrefix: string;
   readonly #options: SweepLeaseOptions;
   #token: string | null = null;
+  /** A token of ours whose release did not reach Redis (an outage): released before the next election. */
+  #unreleased: string | null = null;
   #renewTimer: NodeJS.Timeout | undefined;
 
   constructor(options: SweepLeaseOptions) {
@@ -95,6 +98,7 @@ export class SweepLease implements RunCoordinator {
   }
 
   async shouldRun(key: string): Promise<boolean> {
+    await this.#releaseLeftover();
     const token = randomUUID();
     const { leaseMs } = this.#options;
     const result = await this.#redis.multisessionAcquireLease(
@@ -138,7 +142,29 @@ export class SweepLease implements RunCoordinator {
   async onComplete(): Promise<void> {
     const token = this.#token;
     this.#drop();
-    if (token) await this.#redis.multisessionReleaseLease(this.#leaseKey, token);
+    if (!token) return;
+    try {
+      await this.#redis.multisessionReleaseLease(this.#leaseKey, token);
+    } catch (error) {
+      this.#unreleased = token;
+      throw error;
+    }
+  }
+
+  /**
+   * Our own lease, left in Redis when its release failed, would otherwise keep
+   * every replica, this one included, from sweeping until it expired. The
+   * release script only deletes a lease that still holds our token.
+   */
+  async #releaseLeftover(): Promise<void> {
+    const token = this.#unreleased;
+    if (!token) return;
+    try {
+      await this.#redis.multisessionReleaseLease(this.#leaseKey, token);
+      this.#unreleased = null;
+    } catch (error) {
+      this.#options.logger.debug({ err: error }, "earlier sweep lease still not released");
+    }
   }
 
   async #renew(): Promise<void> {
