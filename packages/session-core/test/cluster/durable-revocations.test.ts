@@ -28,6 +28,12 @@ import {
 import { sleep } from "../support/store-context.js";
 
 const PREFIX = "durable:";
+/**
+ * FAILOVER_LONG=1 runs the failover with ten times the logouts and prints
+ * its figures; CI runs the short form.
+ */
+const LONG = process.env.FAILOVER_LONG === "1";
+const LOGOUTS = LONG ? 60 : 6;
 
 let cluster: RedisCluster;
 let redis: Cluster;
@@ -213,9 +219,9 @@ describe("durableRevocations on a three-master cluster with one replica each", (
     const plain = openStore();
     await replicasInSync();
     const { master, replica } = await shardOf(0);
-    const before = await loginsOn(plain, master.port, 6); // logged out durably while the replica keeps up
-    const during = await loginsOn(plain, master.port, 6); // logged out durably while it lags
-    const plainly = await loginsOn(plain, master.port, 6); // logged out without the option while it lags
+    const before = await loginsOn(plain, master.port, LOGOUTS); // logged out durably while the replica keeps up
+    const during = await loginsOn(plain, master.port, LOGOUTS); // logged out durably while it lags
+    const plainly = await loginsOn(plain, master.port, LOGOUTS); // logged out without the option while it lags
     const [kept] = await loginsOn(plain, master.port, 1); // never logged out
     const elsewhere = await Promise.all(
       [1, 2].map(async (index) => loginsOn(plain, (await shardOf(index)).master.port, 3)),
@@ -252,6 +258,7 @@ describe("durableRevocations on a three-master cluster with one replica each", (
     expect(reports.every((report) => report instanceof RevocationNotReplicatedError)).toBe(true);
     for (const { userId, session } of plainly) expect(await plain.remove(userId, session.sessionId)).toBe(true);
 
+    const killedAt = Date.now();
     await cluster.kill(master);
     cluster.resume(replica);
     let promoted = false;
@@ -260,6 +267,7 @@ describe("durableRevocations on a three-master cluster with one replica each", (
       if (!promoted) await sleep(100);
     }
     expect(promoted).toBe(true);
+    const promotedAfterMs = Date.now() - killedAt;
     // The store finds the new master: a session no one logged out is served again.
     if (!kept) throw new Error("one login expected");
     let served = false;
@@ -271,6 +279,7 @@ describe("durableRevocations on a three-master cluster with one replica each", (
       if (!served) await sleep(100);
     }
     expect(served).toBe(true);
+    const servedAfterMs = Date.now() - killedAt;
     loading = false;
     await load;
 
@@ -288,6 +297,20 @@ describe("durableRevocations on a three-master cluster with one replica each", (
           ),
         )
       ).filter(Boolean).length;
+    if (LONG) {
+      const codes: Record<string, number> = {};
+      for (const error of loadErrors) {
+        const code = (error as { code?: string }).code ?? String(error);
+        codes[code] = (codes[code] ?? 0) + 1;
+      }
+      const figures = { promotedAfterMs, servedAfterMs, loadCalls, loadErrors: codes };
+      const undone = {
+        before: await cameBack(before),
+        during: await cameBack(during),
+        plainly: await cameBack(plainly),
+      };
+      console.info(JSON.stringify({ logoutsPerKind: LOGOUTS, undone, ...figures }));
+    }
     // Every logout that returned normally with the option stays done.
     expect(await cameBack(before)).toBe(0);
     // The contrast: logouts the master answered but the replica never had are undone by the failover,
