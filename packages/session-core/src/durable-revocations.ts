@@ -17,7 +17,9 @@
  * dedicated clients made with `redis.duplicate()` (the caller's options,
  * with a command timeout longer by `timeoutMs`), at most
  * DURABLE_CONNECTIONS at once, one pipeline each at a time, so that one slow
- * acknowledgement never delays another logout's. The store created them and
+ * acknowledgement does not delay other logouts. Each call's WAIT gets what is
+ * left of its `timeoutMs`, counted from the call, so calls that queued for a
+ * connection do not wait longer in all. The store created the connections and
  * closes them in `close()`.
  */
 import type { Cluster, Redis } from "ioredis";
@@ -76,12 +78,14 @@ export class DurableWriter {
 
   /** Runs a script, then WAITs on the same connection for the replicas to acknowledge it. */
   async run(name: ScriptName, keys: readonly string[], args: readonly (string | number)[]): Promise<DurableReply> {
+    // Counted from the call: a call that waited for a free client, or is resent because its script did not run,
+    // waits only for what is left, so a burst of logouts under a lagging replica ends in about timeoutMs, not in
+    // one timeoutMs per DURABLE_CONNECTIONS calls.
+    const deadline = Date.now() + this.#settings.timeoutMs;
     const client = await this.#acquire();
     try {
       const script = loadScripts()[name];
       let bySource = false;
-      // A resend (the script did not run) waits only for what is left, so the call ends within about timeoutMs.
-      const deadline = Date.now() + this.#settings.timeoutMs;
       for (let attempt = 0; ; attempt++) {
         const pipeline = client.pipeline();
         if (bySource) pipeline.eval(script.lua, keys.length, ...keys, ...args);

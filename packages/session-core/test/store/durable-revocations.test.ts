@@ -129,6 +129,31 @@ describe("durableRevocations on a single Redis with a replica", () => {
     expect(waits[1]).toBeLessThan(300 - 200);
   });
 
+  it("a burst of logouts beyond the store's connections: each WAIT gets what is left of its call's timeoutMs", async () => {
+    const store = openStore({ durableRevocations: { replicas: 1, timeoutMs: 300 } });
+    const sessions = await Promise.all(Array.from({ length: 8 }, () => store.create("ada")));
+    const monitor = await new Redis(master.url).monitor();
+    const waits: number[] = [];
+    monitor.on("monitor", (_time: string, args: string[]) => {
+      if (args[0]?.toLowerCase() === "wait") waits.push(Number(args[2]));
+    });
+    process.kill(replica.pid, "SIGSTOP");
+    try {
+      const reports = await Promise.all(
+        sessions.map(({ sessionId }) => store.remove("ada", sessionId).catch((error: unknown) => error)),
+      );
+      expect(reports.every((report) => report instanceof RevocationNotReplicatedError)).toBe(true);
+    } finally {
+      process.kill(replica.pid, "SIGCONT");
+      monitor.disconnect();
+      await store.close();
+    }
+    // Four connections: four calls wait in full; the four that queued behind them have all but used theirs up.
+    expect(waits).toHaveLength(8);
+    expect(waits.filter((timeout) => timeout > 150)).toHaveLength(4);
+    expect(waits.filter((timeout) => timeout < 100)).toHaveLength(4);
+  });
+
   it("close() ends the store's own connections, never the caller's client", async () => {
     const store = openStore({ durableRevocations: { replicas: 1, timeoutMs: 1_000 } });
     const { sessionId } = await store.create("ada");
