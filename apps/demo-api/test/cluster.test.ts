@@ -185,6 +185,22 @@ describe("the demo on a three-master Redis Cluster", () => {
     }
   });
 
+  it("REDIS_URL pointed at a node of the cluster stops either process with exit code 78, naming REDIS_CLUSTER_NODES", async () => {
+    const { host, port } = cluster.nodes[0] as { host: string; port: number };
+    for (const [main, service] of [
+      [API_MAIN, "demo-api"],
+      [WORKER_MAIN, "worker"],
+    ] as const) {
+      const refused = spawnService(main, { REDIS_URL: `redis://${host}:${port}`, SESSION_PREFIX: "misdirected:" });
+      expect(await refused.exited).toBe(78);
+      // The line is the last; the API may have printed a library's notice before it.
+      expect(refused.stderr().trim().split("\n").at(-1)).toBe(
+        `multisession-${service}: invalid configuration: REDIS_URL points at a node of a Redis Cluster: set REDIS_CLUSTER_NODES instead`,
+      );
+      expect(problems(refused)).toEqual([]);
+    }
+  });
+
   it("/readyz answers 503 naming the cluster check while a master cannot serve a slot, and 200 once it can", async () => {
     const admin = await masterWithAnEmptySlot();
     await admin.node.call("CLUSTER", "DELSLOTS", admin.slot);

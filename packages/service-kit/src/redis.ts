@@ -76,7 +76,29 @@ export function connectRedis(
       lastLogged = 0;
     });
   }
+  if (!target.cluster) refuseClusterNode(connections.sessions as Redis, service);
   return connections;
+}
+
+/**
+ * REDIS_URL pointed at a node of a Redis Cluster: a plain client there gets MOVED for other nodes' keys and
+ * CROSSSLOT for BullMQ's scripts, so logins fail and the queue's errors never stop. Checked each time the
+ * session connection is ready; the process then stops as for any configuration error (exit 78).
+ */
+function refuseClusterNode(client: Redis, service: string): void {
+  client.on("ready", () => {
+    client.info("cluster").then(
+      (info) => {
+        if (!/^cluster_enabled:1\r?$/m.test(info)) return;
+        console.error(
+          `${service}: invalid configuration: REDIS_URL points at a node of a Redis Cluster: set REDIS_CLUSTER_NODES instead`,
+        );
+        process.exit(78);
+      },
+      // Not answered now: the next ready checks again.
+      () => {},
+    );
+  });
 }
 
 function connectCluster(nodes: readonly ClusterNode[], service: string, commandTimeout: number) {
