@@ -125,8 +125,9 @@ describe("durableRevocations on a single Redis with a replica", () => {
     }
     // The first WAIT followed a NOSCRIPT (nothing written); the second, after the script ran, got the rest.
     expect(waits).toHaveLength(2);
-    expect(waits[0]).toBe(300);
-    expect(waits[1]).toBeLessThan(300 - 200);
+    // Arguments, not durations: the first WAIT got at most timeoutMs, the second only what the first left over.
+    expect(waits[0]).toBeLessThanOrEqual(300);
+    expect(waits[1]).toBeLessThan(waits[0] as number);
   });
 
   it("a burst of logouts beyond the store's connections: each WAIT gets what is left of its call's timeoutMs", async () => {
@@ -149,9 +150,11 @@ describe("durableRevocations on a single Redis with a replica", () => {
       await store.close();
     }
     // Four connections: four calls wait in full; the four that queued behind them have all but used theirs up.
+    // (Compared with each other, not with clock figures, so a slow machine cannot fail it.)
     expect(waits).toHaveLength(8);
-    expect(waits.filter((timeout) => timeout > 150)).toHaveLength(4);
-    expect(waits.filter((timeout) => timeout < 100)).toHaveLength(4);
+    const sorted = [...waits].sort((a, b) => a - b);
+    expect(Math.max(...sorted.slice(0, 4))).toBeLessThan(Math.min(...sorted.slice(4)) / 2);
+    expect(Math.max(...sorted)).toBeLessThanOrEqual(300);
   });
 
   it("close() ends the store's own connections, never the caller's client", async () => {
