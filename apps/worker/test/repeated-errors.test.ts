@@ -1,5 +1,5 @@
 import { Writable } from "node:stream";
-import { DELETE_EXPIRED_SESSION_JOB, sessionKeyOf, userKey } from "@multisession/session-core";
+import { activityKey, DELETE_EXPIRED_SESSION_JOB, sessionKeyOf, userKey } from "@multisession/session-core";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest";
 import { repeatedErrors } from "../src/repeated-errors.js";
@@ -100,7 +100,7 @@ describe("repeated errors in the log", () => {
   });
 });
 
-describe("the worker's failing jobs", () => {
+describe("the worker's failing jobs and sweeps", () => {
   it("log one line for many identical failures, and their count at shutdown", async () => {
     const side = openSessionSide(inject("redisUrl"));
     const worker = await startWorker({ ...side.workerEnv, SWEEP_CRON: "0 0 1 1 *" });
@@ -125,5 +125,26 @@ describe("the worker's failing jobs", () => {
     expect(full).toHaveLength(1);
     expect(full[0]?.err).toMatchObject({ message: expect.stringMatching(/WRONGTYPE/) });
     expect(summaries.reduce((sum, line) => sum + (line.repeated as number), 0)).toBe(9);
+  });
+
+  it("log one line for a sweep that fails on every tick, and its count at shutdown", async () => {
+    const side = openSessionSide(inject("redisUrl"));
+    // The activity set's key holds a string: every sweep step fails alike (WRONGTYPE).
+    await side.redis.set(activityKey(side.prefix), "not a sorted set");
+    const worker = await startWorker({ ...side.workerEnv, SWEEP_CRON: "* * * * * *" });
+    try {
+      // A failed sweep leaves its mark, which the next tick reports: two reports, three failed sweeps.
+      await eventually(() => worker.logs.filter((line) => line.msg === "previous sweep did not finish").length >= 2);
+    } finally {
+      await worker.stop();
+      await side.close();
+    }
+    const full = worker.logs.filter((line) => line.msg === "sweep failed; the next tick retries");
+    const summaries = worker.logs.filter((line) =>
+      line.msg.startsWith("sweep failed; the next tick retries (repeated"),
+    );
+    expect(full).toHaveLength(1);
+    expect(full[0]?.err).toMatchObject({ message: expect.stringMatching(/WRONGTYPE/) });
+    expect(summaries.reduce((sum, line) => sum + (line.repeated as number), 0)).toBeGreaterThanOrEqual(2);
   });
 });
