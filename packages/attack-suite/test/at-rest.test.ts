@@ -12,13 +12,14 @@ import { sessionKeyOf } from "@multisession/session-core";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Apps, login, request, startApps } from "./support/api-process.js";
+import { monitorRedis } from "./support/monitor.js";
 import { dumpRedis, leaked, sleep } from "./support/private-redis.js";
 
 const IDLE_MS = 1_500;
 
 let apps: Apps;
 let redis: Redis;
-const commands: string[] = [];
+let commands: string[] = [];
 const secrets = new Set<string>();
 let stopMonitor: () => void = () => {};
 const flows: string[] = [];
@@ -37,9 +38,9 @@ beforeAll(async () => {
     workerEnv: { SWEEP_CRON: "0 0 1 1 *" },
   });
   redis = new Redis(apps.redis.url);
-  const monitor = await redis.monitor();
-  monitor.on("monitor", (_time: string, args: string[]) => commands.push(args.join(" ")));
-  stopMonitor = () => monitor.disconnect();
+  const monitor = await monitorRedis(apps.redis.url);
+  commands = monitor.commands;
+  stopMonitor = () => monitor.stop();
 
   const api = apps.api;
   const users = await Promise.all(["ana", "ben", "cy"].map((userId) => login(api, userId)));
