@@ -38,6 +38,8 @@ process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unha
 const redis = connectRedis(config.redis, logger, "multisession-worker", {
   commandTimeoutMs: config.redisCommandTimeoutMs,
 });
+// A REDIS_URL that names a cluster node stops the process here, before BullMQ sends its first command.
+await redis.checked;
 const queue = new Queue(CLEANUP_QUEUE_NAME, { connection: redis.queue, prefix: config.queuePrefix });
 queue.on("error", (error) => logger.debug({ err: { message: error.message } }, "queue error"));
 const store = new SessionStore({ redis: redis.sessions, queue, prefix: config.sessionPrefix, logger });

@@ -37,7 +37,16 @@ export interface RedisConnections {
   sessions: RedisClient;
   /** BullMQ's queue and worker; BullMQ duplicates it for its blocking reads. */
   queue: RedisClient;
+  /**
+   * Settles once the first check that REDIS_URL is not a cluster node has run (or after
+   * FIRST_CHECK_WAIT_MS if Redis is not there yet: the check then runs when it comes). Await it
+   * before starting BullMQ, so a misdirected process exits before its first command fails.
+   */
+  checked: Promise<void>;
 }
+
+/** How long start-up waits for the first cluster-node check before going on without Redis. */
+const FIRST_CHECK_WAIT_MS = 2_000;
 
 export function connectRedis(
   target: RedisTarget,
@@ -76,8 +85,8 @@ export function connectRedis(
       lastLogged = 0;
     });
   }
-  if (!target.cluster) refuseClusterNode(connections.sessions as Redis, service);
-  return connections;
+  const checked = target.cluster ? Promise.resolve() : refuseClusterNode(connections.sessions as Redis, service);
+  return { ...connections, checked };
 }
 
 /**
@@ -85,19 +94,29 @@ export function connectRedis(
  * CROSSSLOT for BullMQ's scripts, so logins fail and the queue's errors never stop. Checked each time the
  * session connection is ready; the process then stops as for any configuration error (exit 78).
  */
-function refuseClusterNode(client: Redis, service: string): void {
-  client.on("ready", () => {
-    client.info("cluster").then(
-      (info) => {
-        if (!/^cluster_enabled:1\r?$/m.test(info)) return;
-        console.error(
-          `${service}: invalid configuration: REDIS_URL points at a node of a Redis Cluster: set REDIS_CLUSTER_NODES instead`,
-        );
-        process.exit(78);
-      },
-      // Not answered now: the next ready checks again.
-      () => {},
-    );
+function refuseClusterNode(client: Redis, service: string): Promise<void> {
+  return new Promise((resolve) => {
+    const waited = setTimeout(resolve, FIRST_CHECK_WAIT_MS);
+    waited.unref();
+    client.on("ready", () => {
+      client
+        .info("cluster")
+        .then(
+          (info) => {
+            if (!/^cluster_enabled:1\r?$/m.test(info)) return;
+            console.error(
+              `${service}: invalid configuration: REDIS_URL points at a node of a Redis Cluster: set REDIS_CLUSTER_NODES instead`,
+            );
+            process.exit(78);
+          },
+          // Not answered now: the next ready checks again.
+          () => {},
+        )
+        .finally(() => {
+          clearTimeout(waited);
+          resolve();
+        });
+    });
   });
 }
 
