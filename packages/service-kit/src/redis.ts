@@ -38,9 +38,11 @@ export interface RedisConnections {
   /** BullMQ's queue and worker; BullMQ duplicates it for its blocking reads. */
   queue: RedisClient;
   /**
-   * Settles once the first check that REDIS_URL is not a cluster node has run (or after
-   * FIRST_CHECK_WAIT_MS if Redis is not there yet: the check then runs when it comes). Await it
-   * before starting BullMQ, so a misdirected process exits before its first command fails.
+   * Settles once the session connection is first ready and, on a single Redis, the check that
+   * REDIS_URL is not a cluster node has run; or after FIRST_CHECK_WAIT_MS if Redis is not there
+   * yet (the check then runs when it comes). Await it before starting BullMQ and the sweeper, so
+   * a misdirected process exits before its first command fails, and a cluster client (which has
+   * no offline queue) is not asked anything before it knows its slots.
    */
   checked: Promise<void>;
 }
@@ -85,7 +87,9 @@ export function connectRedis(
       lastLogged = 0;
     });
   }
-  const checked = target.cluster ? Promise.resolve() : refuseClusterNode(connections.sessions as Redis, service);
+  const checked = target.cluster
+    ? firstReady(connections.sessions)
+    : refuseClusterNode(connections.sessions as Redis, service);
   return { ...connections, checked };
 }
 
@@ -94,6 +98,17 @@ export function connectRedis(
  * CROSSSLOT for BullMQ's scripts, so logins fail and the queue's errors never stop. Checked each time the
  * session connection is ready; the process then stops as for any configuration error (exit 78).
  */
+function firstReady(client: RedisClient): Promise<void> {
+  return new Promise((resolve) => {
+    const waited = setTimeout(resolve, FIRST_CHECK_WAIT_MS);
+    waited.unref();
+    client.once("ready", () => {
+      clearTimeout(waited);
+      resolve();
+    });
+  });
+}
+
 function refuseClusterNode(client: Redis, service: string): Promise<void> {
   return new Promise((resolve) => {
     const waited = setTimeout(resolve, FIRST_CHECK_WAIT_MS);
