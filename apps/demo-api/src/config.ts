@@ -34,6 +34,8 @@ export interface ApiConfig {
     absoluteTimeoutMs?: number;
     touchIntervalMs?: number;
     maxSessionsPerUser?: number;
+    /** Logouts and rotations wait for this many replicas (DURABLE_REVOCATION_REPLICAS); unset when 0. */
+    durableRevocations?: { replicas: number; timeoutMs: number };
   };
   /** Limits on password and token guessing, counted in Redis and shared by every API process. */
   throttle: ThrottleConfig;
@@ -65,6 +67,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
   const optionalInteger = (name: string, min: number, max: number) =>
     readString(env, name) === undefined ? undefined : readInteger(env, name, 0, min, max);
   const redis = readRedisTarget(env);
+  const durableReplicas = readInteger(env, "DURABLE_REVOCATION_REPLICAS", 0, 0, 100);
+  const durableTimeoutMs = readInteger(env, "DURABLE_REVOCATION_TIMEOUT_MS", 500, 1, 60_000);
   return {
     redis,
     redisCommandTimeoutMs: readCommandTimeout(env),
@@ -79,6 +83,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
       absoluteTimeoutMs: optionalInteger("SESSION_ABSOLUTE_TIMEOUT_MS", 10, TEN_YEARS_MS),
       touchIntervalMs: optionalInteger("SESSION_TOUCH_INTERVAL_MS", 0, TEN_YEARS_MS),
       maxSessionsPerUser: optionalInteger("MAX_SESSIONS_PER_USER", 1, 1_000),
+      durableRevocations:
+        durableReplicas === 0 ? undefined : { replicas: durableReplicas, timeoutMs: durableTimeoutMs },
     },
     throttle: {
       windowMs: readInteger(env, "THROTTLE_WINDOW_MS", 15 * 60_000, 1_000, 24 * 60 * 60_000),

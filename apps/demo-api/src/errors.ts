@@ -37,12 +37,15 @@ const SESSION_STATUS: Record<string, number> = {
   [ERROR_CODES.SESSION_LIMIT]: 429,
   [ERROR_CODES.BACKEND]: 503,
   [ERROR_CODES.OUTCOME_UNKNOWN]: 503,
+  [ERROR_CODES.REVOCATION_NOT_REPLICATED]: 503,
 };
 
 /** What a client reads for a backend failure: what happened and what to do, never the backend's own text. */
 const PLAIN_MESSAGES: Record<string, string> = {
   [ERROR_CODES.BACKEND]: "the session store is unavailable; try again shortly",
   [ERROR_CODES.OUTCOME_UNKNOWN]: "the session store may or may not have done this; check, or send it again",
+  [ERROR_CODES.REVOCATION_NOT_REPLICATED]:
+    "done on the primary session store, but its replicas did not confirm it in time; a failover could undo it",
 };
 
 /** The router refuses some requests before any route runs; these give them the documented shape. */

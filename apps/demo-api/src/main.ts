@@ -1,6 +1,7 @@
 /**
  * The demo API process: wiring only. Closes on SIGTERM/SIGINT in this order:
- * HTTP server (in-flight requests finish), queue, Redis.
+ * HTTP server (in-flight requests finish), queue, the session store (its
+ * own connections for durable revocations, if any), Redis.
  */
 import type { AddressInfo } from "node:net";
 import {
@@ -65,6 +66,7 @@ closeOnSignals(
   [
     ["http", (ms) => closeHttp(ms / 2)],
     ["queue", () => queue.close()],
+    ["store", () => store.close()],
     ["redis", (ms) => Promise.all([closeRedis(redis.sessions, ms / 2), closeRedis(redis.queue, ms / 2)])],
   ],
   { timeoutMs: config.shutdownTimeoutMs },

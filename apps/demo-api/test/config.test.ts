@@ -24,7 +24,28 @@ describe("configuration", () => {
     });
   });
 
+  it("waits for no replica by default, and for DURABLE_REVOCATION_REPLICAS when set", () => {
+    expect(loadConfig({}).session.durableRevocations).toBeUndefined();
+    expect(
+      loadConfig({ DURABLE_REVOCATION_REPLICAS: "0", DURABLE_REVOCATION_TIMEOUT_MS: "90" }).session.durableRevocations,
+    ).toBeUndefined();
+    expect(loadConfig({ DURABLE_REVOCATION_REPLICAS: "2" }).session.durableRevocations).toEqual({
+      replicas: 2,
+      timeoutMs: 500,
+    });
+    expect(
+      loadConfig({ DURABLE_REVOCATION_REPLICAS: "1", DURABLE_REVOCATION_TIMEOUT_MS: "2000" }).session
+        .durableRevocations,
+    ).toEqual({ replicas: 1, timeoutMs: 2_000 });
+  });
+
   it.each([
+    ["DURABLE_REVOCATION_REPLICAS", { DURABLE_REVOCATION_REPLICAS: "-1" }],
+    ["DURABLE_REVOCATION_REPLICAS", { DURABLE_REVOCATION_REPLICAS: "101" }],
+    ["DURABLE_REVOCATION_REPLICAS", { DURABLE_REVOCATION_REPLICAS: "one" }],
+    ["DURABLE_REVOCATION_TIMEOUT_MS", { DURABLE_REVOCATION_TIMEOUT_MS: "0" }],
+    ["DURABLE_REVOCATION_TIMEOUT_MS", { DURABLE_REVOCATION_TIMEOUT_MS: "60001" }],
+    ["DURABLE_REVOCATION_TIMEOUT_MS", { DURABLE_REVOCATION_TIMEOUT_MS: "1.5" }],
     ["QUEUE_PREFIX", { REDIS_CLUSTER_NODES: "127.0.0.1:7000", QUEUE_PREFIX: "bull" }],
     ["REDIS_CLUSTER_NODES", { REDIS_CLUSTER_NODES: "127.0.0.1" }],
     ["REDIS_CLUSTER_NODES", { REDIS_CLUSTER_NODES: "127.0.0.1:7000", REDIS_URL: "redis://127.0.0.1:6379" }],
