@@ -41,9 +41,8 @@
  * needs a new tag, which this release treats as corrupt and deletes; so a
  * release that writes a new tag must follow one that reads it.
  */
-import { InvalidInputError } from "./errors.js";
 import type { Device, JsonValue } from "./payload.js";
-import { HANDLE_LENGTH, handleOf } from "./token.js";
+import { assertHandle, handleOf, isHandle } from "./token.js";
 
 /** One device session as callers see it. Never holds a secret. */
 export interface Session {
@@ -64,7 +63,6 @@ const DEVICE_ORDER = ["name", "platform", "userAgent", "ip"] as const;
 export const MAX_TIME_DIGITS = 10;
 /** cjson's decode_max_depth: arrays and objects nested deeper are corrupt on both sides. */
 const MAX_BODY_DEPTH = 1000;
-const HANDLE_PATTERN = new RegExp(`^[A-Za-z0-9_-]{${HANDLE_LENGTH}}$`);
 
 /**
  * The body: `[data, name, platform, userAgent, ip]`, trailing absent fields left out, or with a
@@ -96,9 +94,7 @@ export function encodeRecord(
   device: Device,
   handle?: string,
 ): string {
-  if (handle !== undefined && !HANDLE_PATTERN.test(handle)) {
-    throw new InvalidInputError("handle", `must be ${HANDLE_LENGTH} base64url characters`);
-  }
+  if (handle !== undefined) assertHandle(handle);
   const { createdAt, lastSeenAt, expiresAt, absoluteExpiresAt } = times;
   const header = [createdAt, lastSeenAt - createdAt, expiresAt - createdAt, absoluteExpiresAt - createdAt]
     .map((t) => Math.max(0, t).toString(36))
@@ -164,7 +160,7 @@ export function decodeRecord(
     device[DEVICE_ORDER[i - 1] as keyof Device] = field;
   }
   const stored: unknown = body[1 + DEVICE_ORDER.length];
-  if (stored != null && (typeof stored !== "string" || !HANDLE_PATTERN.test(stored))) return null;
+  if (stored != null && !isHandle(stored)) return null;
   // What JSON.parse takes and cjson refuses. A lone surrogate can only come from a \u escape (Redis's
   // bytes are decoded as UTF-8), and nesting past the limit takes two characters a level.
   if ((text.length > 2 * MAX_BODY_DEPTH || text.includes("\\u")) && beyondCjson(body, 1)) return null;

@@ -108,8 +108,12 @@ export function assertSecret(secret: unknown, field = "sessionId"): asserts secr
     throw new InvalidInputError(field, "is malformed (expected 43 base64url characters)");
 }
 
+/** A public handle's form: what `list` shows, `revoke` takes and a rotated session's record stores. */
+export function isHandle(value: unknown): value is string {
+  return typeof value === "string" && HANDLE_PATTERN.test(value);
+}
+
 export function assertHandle(handle: unknown): asserts handle is string {
   if (typeof handle !== "string") throw new InvalidInputError("handle", `must be a string (received ${typeof handle})`);
-  if (!HANDLE_PATTERN.test(handle))
-    throw new InvalidInputError("handle", "is malformed (expected 16 base64url characters)");
+  if (!isHandle(handle)) throw new InvalidInputError("handle", "is malformed (expected 16 base64url characters)");
 }
