@@ -8,13 +8,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { type RedisServer, startRedisServer } from "@multisession/redis-server";
 import { type ServiceProcess, startService } from "@multisession/test-kit";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-
-const API_MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
+import { type Answer, API_MAIN, call, errorOf } from "./support/stack.js";
 
 let master: RedisServer;
 let replica: RedisServer;
@@ -47,24 +45,8 @@ afterAll(async () => {
   if (replicaDir) rmSync(replicaDir, { recursive: true, force: true });
 });
 
-async function request(method: string, path: string, token?: string, body?: unknown) {
-  const response = await fetch(api.url(path), {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body ? { "content-type": "application/json" } : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await response.text();
-  return {
-    status: response.status,
-    body: text ? (JSON.parse(text) as { error?: { code: string; message: string }; token?: string }) : null,
-  };
-}
-
 async function login(userId: string): Promise<string> {
-  const { status, body } = await request("POST", "/auth/login", undefined, { userId, password: "demo" });
+  const { status, body } = await call(api, "POST", "/auth/login", { body: { userId, password: "demo" } });
   expect(status).toBe(200);
   return body?.token as string;
 }
@@ -72,22 +54,22 @@ async function login(userId: string): Promise<string> {
 describe("DURABLE_REVOCATION_REPLICAS=1", () => {
   it("a logout answers 204 once the replica has it", async () => {
     const token = await login("durable-up");
-    expect((await request("POST", "/auth/logout", token)).status).toBe(204);
-    expect((await request("GET", "/me", token)).status).toBe(401);
+    expect((await call(api, "POST", "/auth/logout", { token })).status).toBe(204);
+    expect((await call(api, "GET", "/me", { token })).status).toBe(401);
   });
 
   it("with the replica paused, a logout answers 503 ERR_REVOCATION_NOT_REPLICATED, and the session is gone", async () => {
     const token = await login("durable-paused");
     process.kill(replica.pid, "SIGSTOP");
-    let answer: Awaited<ReturnType<typeof request>>;
+    let answer: Answer;
     try {
-      answer = await request("POST", "/auth/logout", token);
+      answer = await call(api, "POST", "/auth/logout", { token });
     } finally {
       process.kill(replica.pid, "SIGCONT");
     }
     expect(answer.status).toBe(503);
-    expect(answer.body?.error?.code).toBe("ERR_REVOCATION_NOT_REPLICATED");
-    expect(answer.body?.error?.message).toMatch(/replicas did not confirm/);
-    expect((await request("GET", "/me", token)).status).toBe(401);
+    expect(errorOf(answer).code).toBe("ERR_REVOCATION_NOT_REPLICATED");
+    expect(errorOf(answer).message).toMatch(/replicas did not confirm/);
+    expect((await call(api, "GET", "/me", { token })).status).toBe(401);
   });
 });
