@@ -1,3 +1,4 @@
+export type { SweepStepResult } from "./cleanup.js";
 export {
   CLEANUP_QUEUE_NAME,
   DELETE_EXPIRED_SESSION_JOB,
@@ -18,7 +19,7 @@ export {
   SessionNotFoundError,
   SessionOutcomeUnknownError,
 } from "./errors.js";
-export { activityKey, MAX_USER_ID_LENGTH, userKey } from "./keys.js";
+export { activityShardKey, legacyActivityKey, MAX_USER_ID_LENGTH, SLOT_COUNT, slotOf, userKey } from "./keys.js";
 export { INPUT_LIMITS } from "./limits.js";
 export {
   DEFAULTS,
@@ -31,12 +32,5 @@ export {
 } from "./options.js";
 export { DEVICE_FIELD_LIMITS, type Device, type JsonValue } from "./payload.js";
 export { decodeRecord, encodeRecord, type Session } from "./record.js";
-export {
-  CLEAN_USERS_PER_CALL,
-  type CleanUserResult,
-  type CreatedSession,
-  type CreateSessionInput,
-  SessionStore,
-  type SweepStepResult,
-} from "./store.js";
+export { type CreatedSession, type CreateSessionInput, SessionStore } from "./store.js";
 export { parseToken, sessionKeyOf } from "./token.js";

@@ -9,8 +9,10 @@
  * Inside the hash, session fields are 43 base64url characters; the one other
  * field, `#info`, holds the user info all of the user's sessions share.
  */
+import keySlot from "cluster-key-slot";
 import { InvalidInputError } from "./errors.js";
 import { INPUT_LIMITS } from "./limits.js";
+import { SLOT_TAGS } from "./slot-tags.js";
 
 /** The user info field; scripts/includes/record.lua names it too (INFO_FIELD). */
 export const USER_INFO_FIELD = "#info";
@@ -27,8 +29,38 @@ export function userKeyAround(prefix: string): [before: string, after: string] {
   return [`${prefix}usersession:{`, "}"];
 }
 
-/** The sorted set of users scored by when their hash next needs the sweeper (see `store.ts`). */
-export function activityKey(prefix: string): string {
+/** Redis Cluster's hash slots; a single Redis uses the same numbering, so both topologies share one layout. */
+export const SLOT_COUNT = 16_384;
+
+/** The hash slot of every key of this user (the user id is its keys' hash tag). */
+export function slotOf(userId: string): number {
+  return keySlot(userId);
+}
+
+/**
+ * The activity shard of one slot: the sorted set of that slot's users, scored
+ * by when their hash next needs the sweeper (see `sweep.ts`). Its hash tag is
+ * a fixed three-character string whose CRC16 lands in that slot
+ * (`slot-tags.ts`), so a user's hash and its shard always share a slot: on a
+ * cluster, one script can touch both.
+ */
+export function activityShardKey(prefix: string, slot: number): string {
+  if (!Number.isInteger(slot) || slot < 0 || slot >= SLOT_COUNT) {
+    throw new InvalidInputError("slot", `must be an integer from 0 to ${SLOT_COUNT - 1} (received ${slot})`);
+  }
+  return `${prefix}usersession-activity:{${SLOT_TAGS.slice(slot * 3, slot * 3 + 3)}}`;
+}
+
+/** The user's activity shard. */
+export function activityKeyOf(prefix: string, userId: string): string {
+  return activityShardKey(prefix, slotOf(userId));
+}
+
+/**
+ * The single activity set of releases before the shards: the sweeper drains
+ * it into the shards once (`drainLegacyActivity`); nothing writes it any more.
+ */
+export function legacyActivityKey(prefix: string): string {
   return `${prefix}usersession-activity`;
 }
 

@@ -10,14 +10,14 @@
     KEYS[1] the user's hash
     ARGV[1] session key
 
-  Output: { deletedSession (0|1), deletedHash (0|1) }
+  Output: { 0, deletedSession (0|1), deletedHash (0|1) }
 ]]
 local key = KEYS[1]
 
 --- @include "record"
 
 local value = redis.call('HGET', key, ARGV[1])
-if not value then return { 0, 0 } end
-if liveExpiryOf(value, nowMs()) then return { 0, 0 } end
+if not value then return { 0, 0, 0 } end
+if liveExpiryOf(value, nowMs()) then return { 0, 0, 0 } end
 redis.call('HDEL', key, ARGV[1])
-return { 1, deleteIfNoSessions(key) }
+return { 0, 1, deleteIfNoSessions(key) }

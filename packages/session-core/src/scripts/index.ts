@@ -26,7 +26,7 @@ import { readFileSync } from "node:fs";
 import type { Cluster, Redis } from "ioredis";
 
 const SCRIPT_FILES = {
-  createSession: "create-session-n.lua",
+  createSession: "create-session-2.lua",
   readSession: "read-session-1.lua",
   readSessionUnrenewed: "read-session-unrenewed-1.lua",
   listSessions: "list-sessions-1.lua",
@@ -37,9 +37,8 @@ const SCRIPT_FILES = {
   setUserInfo: "set-user-info-1.lua",
   rotateSession: "rotate-session-1.lua",
   deleteExpiredSession: "delete-expired-session-1.lua",
-  cleanUsers: "clean-users-n.lua",
-  claimDueUsers: "claim-due-users-1.lua",
-  sweepDueUsers: "sweep-due-users-1.lua",
+  sweepShard: "sweep-shard-1.lua",
+  drainLegacyActivity: "drain-legacy-activity-1.lua",
 } as const;
 
 export type ScriptName = keyof typeof SCRIPT_FILES;
@@ -51,14 +50,7 @@ interface LoadedScript {
   lua: string;
 }
 
-/** Status codes the scripts return first; negative ones map to errors in `store.ts`. */
-export const SCRIPT_STATUS = Object.freeze({
-  OK: 0,
-  NOT_FOUND: -1,
-  EXPIRED: -2,
-  LIMIT: -3,
-  CORRUPT: -4,
-});
+export { asScriptReply, errorOfStatus, SCRIPT_STATUS, type ScriptReply, unexpectedReply } from "./status.js";
 
 let loaded: Record<ScriptName, LoadedScript> | undefined;
 

@@ -12,7 +12,7 @@
     KEYS[1] the user's hash
 
   Output:
-    { userInfo | false, field1, record1, field2, record2, ... }  live only
+    { 0, userInfo | false, field1, record1, field2, record2, ... }  live only
 ]]
 local key = KEYS[1]
 
@@ -22,9 +22,9 @@ local now = nowMs()
 local live = dropDeadFields(key, now, true)
 if #live == 0 then
   redis.call('DEL', key)
-  return { false }
+  return { 0, false }
 end
-local result = { redis.call('HGET', key, INFO_FIELD) }
+local result = { 0, redis.call('HGET', key, INFO_FIELD) }
 for i = 1, #live do
   result[#result + 1] = live[i][1]
   result[#result + 1] = redis.call('HGET', key, live[i][1])

@@ -7,7 +7,7 @@
   Input:
     KEYS[1] the user's hash
 
-  Output: how many live sessions were removed (corrupt records go too, uncounted).
+  Output: { 0, how many live sessions were removed } (corrupt records go too, uncounted).
 ]]
 local key = KEYS[1]
 
@@ -21,4 +21,4 @@ for i = 1, #values do
   if liveExpiryOf(values[i], now) then live = live + 1 end
 end
 redis.call('DEL', key)
-return live
+return { 0, live }

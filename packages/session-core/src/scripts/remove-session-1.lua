@@ -8,7 +8,7 @@
     KEYS[1] the user's hash
     ARGV[1] session key
 
-  Output: 1 if the session was there, else 0. The hash goes with its last session.
+  Output: { 0, 1 } if the session was there, else { 0, 0 }. The hash goes with its last session.
 ]]
 local key = KEYS[1]
 
@@ -16,4 +16,4 @@ local key = KEYS[1]
 
 local removed = redis.call('HDEL', key, ARGV[1])
 if removed == 1 then deleteIfNoSessions(key) end
-return removed
+return { 0, removed }

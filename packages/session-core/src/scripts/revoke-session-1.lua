@@ -11,9 +11,9 @@
     KEYS[1] the user's hash
     ARGV[1] handle: 16 base64url characters
 
-  Output: 1 if a live session had that handle, else 0. An expired session
-  with that handle goes too (0); so does a corrupt record whose field starts
-  with it, which is no session (0).
+  Output: { 0, 1 } if a live session had that handle, else { 0, 0 }. An
+  expired session with that handle goes too ({ 0, 0 }); so does a corrupt
+  record whose field starts with it, which is no session ({ 0, 0 }).
 ]]
 local key = KEYS[1]
 local handle = ARGV[1]
@@ -37,7 +37,7 @@ for i = 1, #all, 2 do
     end
   end
 end
-if #gone == 0 then return 0 end
+if #gone == 0 then return { 0, 0 } end
 hdelAll(key, gone)
 deleteIfNoSessions(key)
-return live
+return { 0, live }

@@ -8,8 +8,8 @@
 
   Input:
     KEYS[1] the user's hash, <prefix>usersession:{<userId>}
-    KEYS[2] optional: the activity sorted set, on a single Redis (on a cluster
-            it lives in another slot and the caller updates it after)
+    KEYS[2] the user's activity shard, <prefix>usersession-activity:{<tag>}
+            (in the hash's slot by construction, see src/keys.ts)
     ARGV[1] session key (base64url SHA-256 of the secret): the new field
     ARGV[2] idleTimeoutMs
     ARGV[3] absoluteTimeoutMs
@@ -18,7 +18,7 @@
     ARGV[6] keyGraceMs
     ARGV[7] record body (a JSON array, see src/record.ts)
     ARGV[8] user info JSON to set, or "" to keep what is there
-    ARGV[9] the user id, the activity set's member (with KEYS[2])
+    ARGV[9] the user id, the shard's member
 
   Output:
     { 0, createdAt, expiresAt, evictedCount, userInfo | false }
@@ -78,5 +78,5 @@ redis.call('HSET', key, field, formatRecord(now, now, expiresAt, absoluteExpires
 if userInfo ~= '' then redis.call('HSET', key, INFO_FIELD, userInfo) end
 coverExpiry(key, expiresAt, graceMs)
 -- The new session may expire before any other: never raise the user's score (LT).
-if KEYS[2] then redis.call('ZADD', KEYS[2], 'LT', expiresAt, ARGV[9]) end
+redis.call('ZADD', KEYS[2], 'LT', expiresAt, ARGV[9])
 return { 0, now, expiresAt, evicted, redis.call('HGET', key, INFO_FIELD) }
