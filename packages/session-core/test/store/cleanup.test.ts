@@ -1,13 +1,22 @@
+/**
+ * The worker's operations on the store (cleanup.ts): the deletion job's
+ * deleteExpiredSession, and the sweep: activity shards per slot, findDueSlots,
+ * sweepSlot (claim, clean, re-add in one script per call) and the drain of
+ * the single activity set of earlier releases.
+ */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
-  activityKey,
-  CLEAN_USERS_PER_CALL,
+  activityShardKey,
   encodeRecord,
+  legacyActivityKey,
   SessionExpiredError,
   SessionNotFoundError,
+  type SessionStore,
   sessionKeyOf,
+  slotOf,
   userKey,
 } from "../../src/index.js";
+import { ALL_SLOTS, usersInOneSlot } from "../support/slots.js";
 import { openStore, type StoreContext, sleep } from "../support/store-context.js";
 
 let ctx: StoreContext;
@@ -16,8 +25,24 @@ beforeEach(async () => {
 });
 afterEach(() => ctx.close());
 
+const shardOf = (userId: string) => activityShardKey(ctx.prefix, slotOf(userId));
 const score = (userId: string) =>
-  ctx.redis.zscore(activityKey(ctx.prefix), userId).then((s) => (s === null ? null : Number(s)));
+  ctx.redis.zscore(shardOf(userId), userId).then((s) => (s === null ? null : Number(s)));
+
+/** What the worker's sweep does over every slot: find the due ones, sweep each until nothing is due. */
+async function sweepAll(store: SessionStore, limit = 1_000) {
+  const total = { usersCleaned: 0, sessionsDeleted: 0, hashesDeleted: 0 };
+  for (const slot of await store.findDueSlots(ALL_SLOTS)) {
+    for (;;) {
+      const step = await store.sweepSlot(slot, limit);
+      total.usersCleaned += step.usersCleaned;
+      total.sessionsDeleted += step.sessionsDeleted;
+      total.hashesDeleted += step.hashesDeleted;
+      if (step.usersCleaned < limit) break;
+    }
+  }
+  return total;
+}
 
 describe("deleteExpiredSession (the deletion job's operation)", () => {
   it("deletes the session an expired read enqueued, and the hash with its last session", async () => {
@@ -74,84 +99,141 @@ describe("deleteExpiredSession (the deletion job's operation)", () => {
   });
 });
 
-describe("activity set", () => {
-  it("scores a user at the earliest expiry among their sessions", async () => {
+describe("activity shards", () => {
+  it("scores a user in its slot's shard at the earliest expiry among its sessions", async () => {
     const first = await ctx.store.create("scored");
     expect(await score("scored")).toBe(first.session.expiresAt);
     await sleep(20);
     await ctx.store.create("scored");
     expect(await score("scored")).toBe(first.session.expiresAt);
+    // Nothing else holds the user: no single activity set, no other shard.
+    expect(await ctx.redis.exists(legacyActivityKey(ctx.prefix))).toBe(0);
+    const shards = await ctx.redis.keys(`${ctx.prefix}usersession-activity*`);
+    expect(shards).toEqual([shardOf("scored")]);
+  });
+
+  it("findDueSlots names the slots with a due user, in the order asked, and no other", async () => {
+    const long = ctx.another({ idleTimeoutMs: 60_000 });
+    await ctx.store.create("due-a");
+    await ctx.store.create("due-b");
+    await long.create("not-due");
+    const asked = [slotOf("not-due"), slotOf("due-b"), 7, slotOf("due-a")];
+    expect(await ctx.store.findDueSlots(asked)).toEqual([]);
+    await sleep(350);
+    const expected = [slotOf("due-b"), slotOf("due-a")].filter((slot) => slot !== slotOf("not-due"));
+    expect(await ctx.store.findDueSlots(asked)).toEqual(expected);
+    expect(await ctx.store.findDueSlots([])).toEqual([]);
   });
 });
 
-describe("claimDueUsers and cleanUser (the sweeper's operations)", () => {
-  it("claims only due users, earliest first, at most `limit`, and takes them off the set", async () => {
-    for (const user of ["d1", "d2", "d3"]) {
-      await ctx.store.create(user);
-      await sleep(5);
-    }
-    const long = ctx.another({ idleTimeoutMs: 60_000 });
-    await long.create("not-due");
-    await sleep(350);
-    expect(await ctx.store.claimDueUsers(2)).toEqual(["d1", "d2"]);
-    expect(await ctx.store.claimDueUsers(10)).toEqual(["d3"]);
-    expect(await ctx.store.claimDueUsers(10)).toEqual([]);
-    expect(await score("not-due")).not.toBeNull();
-  });
-
-  it("concurrent claimers never get the same user", async () => {
-    await Promise.all(Array.from({ length: 200 }, (_, i) => ctx.store.create(`c${i}`)));
-    await sleep(350);
-    const claims = await Promise.all(Array.from({ length: 8 }, () => ctx.another().claimDueUsers(40)));
-    const all = claims.flat();
-    expect(all).toHaveLength(200);
-    expect(new Set(all).size).toBe(200);
-  });
-
-  it("cleanUser drops expired sessions, keeps live ones and re-scores the user", async () => {
+describe("sweepSlot (the sweeper's step)", () => {
+  it("drops expired sessions, keeps live ones and re-scores the user", async () => {
     const long = ctx.another({ idleTimeoutMs: 60_000 });
     await ctx.store.create("partly");
     await ctx.store.create("partly");
     const kept = await long.create("partly");
     await sleep(350);
-    expect(await ctx.store.claimDueUsers(10)).toEqual(["partly"]);
-    expect(await ctx.store.cleanUser("partly")).toEqual({
-      deletedSessions: 2,
-      deletedHash: false,
-      nextDueAt: kept.session.expiresAt,
+    expect(await ctx.store.sweepSlot(slotOf("partly"), 10)).toEqual({
+      usersCleaned: 1,
+      sessionsDeleted: 2,
+      hashesDeleted: 0,
     });
     expect(await score("partly")).toBe(kept.session.expiresAt);
     await expect(long.get("partly", kept.sessionId)).resolves.toBeTruthy();
+    expect(await ctx.store.sweepSlot(slotOf("partly"), 10)).toEqual({
+      usersCleaned: 0,
+      sessionsDeleted: 0,
+      hashesDeleted: 0,
+    });
   });
 
-  it("cleanUser deletes a dangling hash whole, user info included", async () => {
+  it("deletes a dangling hash whole, user info included, and forgets the user", async () => {
     await ctx.store.create("dangling", { userInfo: { name: "gone" } });
     await ctx.store.create("dangling");
     await sleep(350);
-    await ctx.store.claimDueUsers(10);
-    expect(await ctx.store.cleanUser("dangling")).toEqual({ deletedSessions: 2, deletedHash: true, nextDueAt: null });
+    expect(await ctx.store.sweepSlot(slotOf("dangling"), 10)).toEqual({
+      usersCleaned: 1,
+      sessionsDeleted: 2,
+      hashesDeleted: 1,
+    });
     expect(await ctx.redis.exists(userKey(ctx.prefix, "dangling"))).toBe(0);
     expect(await score("dangling")).toBeNull();
   });
 
-  it("a login racing a sweep is never lost from the activity set", async () => {
-    await ctx.store.create("racer");
+  it("forgets a user whose key expired away, deleting nothing", async () => {
+    await ctx.store.create("vanished");
+    await ctx.redis.del(userKey(ctx.prefix, "vanished"));
     await sleep(350);
-    expect(await ctx.store.claimDueUsers(10)).toEqual(["racer"]);
-    // Sweep deletes the dangling hash, then the user logs in again before anything else happens.
-    expect((await ctx.store.cleanUser("racer")).deletedHash).toBe(true);
-    const fresh = await ctx.store.create("racer");
-    expect(await score("racer")).toBe(fresh.session.expiresAt);
-
-    // Or the login lands between the claim and the clean.
-    await sleep(350);
-    expect(await ctx.store.claimDueUsers(10)).toEqual(["racer"]);
-    const another = await ctx.another({ idleTimeoutMs: 60_000 }).create("racer");
-    expect(await ctx.store.cleanUser("racer")).toMatchObject({
-      deletedHash: false,
-      nextDueAt: another.session.expiresAt,
+    expect(await ctx.store.sweepSlot(slotOf("vanished"), 10)).toEqual({
+      usersCleaned: 1,
+      sessionsDeleted: 0,
+      hashesDeleted: 0,
     });
-    expect(await score("racer")).toBe(another.session.expiresAt);
+    expect(await score("vanished")).toBeNull();
+  });
+
+  it("trusts the key's TTL: a hash whose TTL minus the grace is past is deleted without reading its records", async () => {
+    // A record that claims to live an hour, in a hash whose TTL says every session ended: only a sweep that
+    // reads the records would keep it. The store's invariant (the TTL covers the latest expiry plus the grace)
+    // makes the two agree in real data; here they disagree on purpose, to see which one the sweep used.
+    const { sessionId } = await ctx.store.create("fast-path", { userInfo: { n: 1 } });
+    const key = userKey(ctx.prefix, "fast-path");
+    const now = Date.now();
+    const record = encodeRecord(
+      { createdAt: now, lastSeenAt: now, expiresAt: now + 3_600_000, absoluteExpiresAt: now + 3_600_000 },
+      {},
+      {},
+    );
+    await ctx.redis.hset(key, "L".repeat(43), record);
+    const grace = ctx.store.settings.keyGraceMs;
+    await ctx.redis.pexpireat(key, now + grace - 5_000);
+    await ctx.redis.zadd(shardOf("fast-path"), 1, "fast-path");
+    expect(await ctx.store.sweepSlot(slotOf("fast-path"), 10)).toEqual({
+      usersCleaned: 1,
+      sessionsDeleted: 2,
+      hashesDeleted: 1,
+    });
+    expect(await ctx.redis.exists(key)).toBe(0);
+    await expect(ctx.store.get("fast-path", sessionId)).rejects.toBeInstanceOf(SessionNotFoundError);
+
+    // With the TTL a moment later, the same hash is read record by record and the live-looking one stays.
+    await ctx.redis.hset(key, "L".repeat(43), record);
+    await ctx.redis.pexpireat(key, Date.now() + grace + 60_000);
+    await ctx.redis.zadd(shardOf("fast-path"), 1, "fast-path");
+    expect(await ctx.store.sweepSlot(slotOf("fast-path"), 10)).toEqual({
+      usersCleaned: 1,
+      sessionsDeleted: 0,
+      hashesDeleted: 0,
+    });
+    expect(await score("fast-path")).toBe(now + 3_600_000);
+  });
+
+  it("takes at most `limit` users, earliest first, over several calls of its own", async () => {
+    const long = ctx.another({ idleTimeoutMs: 60_000 });
+    const { slot, userIds } = usersInOneSlot("many", 128 * 2 + 30);
+    const kept = new Map<string, number>();
+    for (const [i, userId] of userIds.entries()) {
+      await ctx.store.create(userId, { userInfo: { i } });
+      if (i % 3 === 0) await ctx.store.create(userId);
+      if (i % 2 === 0) kept.set(userId, (await long.create(userId)).session.expiresAt);
+    }
+    await ctx.redis.hset(userKey(ctx.prefix, userIds[1] as string), "C".repeat(43), "corrupt");
+    await sleep(350);
+
+    const first = await ctx.store.sweepSlot(slot, 10);
+    expect(first.usersCleaned).toBe(10);
+    // The ten claimed first are the ten due first (created first).
+    for (const userId of userIds.slice(0, 10)) expect(await score(userId), userId).toBe(kept.get(userId) ?? null);
+    const rest = await ctx.store.sweepSlot(slot, 100_000);
+    expect(first.usersCleaned + rest.usersCleaned).toBe(userIds.length);
+    const expiredSessions = userIds.length + Math.ceil(userIds.length / 3) + 1;
+    expect(first.sessionsDeleted + rest.sessionsDeleted).toBe(expiredSessions);
+    expect(first.hashesDeleted + rest.hashesDeleted).toBe(userIds.length - kept.size);
+    expect(await ctx.store.sweepSlot(slot, 100)).toEqual({ usersCleaned: 0, sessionsDeleted: 0, hashesDeleted: 0 });
+    for (const userId of userIds) {
+      expect(await score(userId), userId).toBe(kept.get(userId) ?? null);
+      expect(await ctx.redis.hlen(userKey(ctx.prefix, userId)), userId).toBe(kept.has(userId) ? 2 : 0);
+    }
   });
 
   it("a full sweep leaves every live session, and nothing expired, in place", async () => {
@@ -165,133 +247,106 @@ describe("claimDueUsers and cleanUser (the sweeper's operations)", () => {
       if (kind === 2) await ctx.store.create(userId);
     }
     await sleep(350);
-    let claimed: string[];
-    let cleaned = 0;
-    do {
-      claimed = await ctx.store.claimDueUsers(25);
-      for (const userId of claimed) await ctx.store.cleanUser(userId);
-      cleaned += claimed.length;
-    } while (claimed.length > 0);
-    expect(cleaned).toBe(60);
+    expect((await sweepAll(ctx.store, 7)).usersCleaned).toBe(60);
     for (const { userId, sessionId } of liveSessions) await expect(long.get(userId, sessionId)).resolves.toBeTruthy();
     for (let i = 0; i < 90; i++) {
-      const key = userKey(ctx.prefix, `mix${i}`);
-      expect(await ctx.redis.hlen(key)).toBe(i % 3 === 2 ? 0 : 1);
+      const userId = `mix${i}`;
+      expect(await ctx.redis.hlen(userKey(ctx.prefix, userId))).toBe(i % 3 === 2 ? 0 : 1);
+      expect(await score(userId)).toBe(i % 3 === 2 ? null : (await long.list(userId))[0]?.expiresAt);
     }
-    expect(await ctx.redis.zcard(activityKey(ctx.prefix))).toBe(60);
+    expect(await ctx.store.findDueSlots(ALL_SLOTS)).toEqual([]);
   });
 
-  it("cleanUser with reschedule: false leaves re-adding to rescheduleUsers, which never raises a score", async () => {
-    const long = ctx.another({ idleTimeoutMs: 60_000 });
-    await ctx.store.create("bulk-a");
-    const keptA = await long.create("bulk-a");
-    const keptB = await long.create("bulk-b");
-    await ctx.store.create("bulk-b");
+  it("a login right after a sweep, or racing concurrent sweepers, is never lost from its shard", async () => {
+    await ctx.store.create("racer");
     await sleep(350);
-    expect((await ctx.store.claimDueUsers(10)).sort()).toEqual(["bulk-a", "bulk-b"]);
-    const a = await ctx.store.cleanUser("bulk-a", { reschedule: false });
-    const b = await ctx.store.cleanUser("bulk-b", { reschedule: false });
-    expect(a.nextDueAt).toBe(keptA.session.expiresAt);
-    expect(await score("bulk-a")).toBeNull();
+    expect((await ctx.store.sweepSlot(slotOf("racer"), 10)).hashesDeleted).toBe(1);
+    const fresh = await ctx.store.create("racer");
+    expect(await score("racer")).toBe(fresh.session.expiresAt);
 
-    // A login meanwhile put bulk-b back with an earlier score: the bulk re-add keeps it.
-    await ctx.redis.zadd(activityKey(ctx.prefix), 1, "bulk-b");
-    await ctx.store.rescheduleUsers([
-      { userId: "bulk-a", dueAt: a.nextDueAt as number },
-      { userId: "bulk-b", dueAt: b.nextDueAt as number },
-    ]);
-    expect(await score("bulk-a")).toBe(keptA.session.expiresAt);
-    expect(await score("bulk-b")).toBe(1);
-    expect(keptB.session.expiresAt).toBeGreaterThan(1);
-    await ctx.store.rescheduleUsers([]);
-  });
-
-  it("cleanUsers judges each user on its own across several calls, in input order", async () => {
-    const long = ctx.another({ idleTimeoutMs: 60_000 });
-    const count = CLEAN_USERS_PER_CALL * 2 + 7;
-    const userIds = Array.from({ length: count }, (_, i) => `many${i}`);
-    const kept = new Map<string, number>();
-    for (const [i, userId] of userIds.entries()) {
-      const kind = i % 4; // 0: all live, 1: partly expired, 2: all expired, 3: never existed
-      if (kind === 0 || kind === 1) kept.set(userId, (await long.create(userId)).session.expiresAt);
-      if (kind === 1 || kind === 2) await ctx.store.create(userId, { userInfo: { i } });
-    }
-    // A corrupt record counts as dead, like an expired one.
-    await ctx.redis.hset(userKey(ctx.prefix, "many1"), "C".repeat(43), "not a record");
-    await sleep(350);
-    expect((await ctx.store.claimDueUsers(1_000)).length).toBe(
-      userIds.filter((_, i) => i % 4 === 1 || i % 4 === 2).length,
-    );
-
-    const results = await ctx.store.cleanUsers(userIds);
-    expect(results).toHaveLength(count);
-    for (const [i, userId] of userIds.entries()) {
-      const kind = i % 4;
-      const expected =
-        kind === 0
-          ? { deletedSessions: 0, deletedHash: false, nextDueAt: kept.get(userId) }
-          : kind === 1
-            ? { deletedSessions: i === 1 ? 2 : 1, deletedHash: false, nextDueAt: kept.get(userId) }
-            : kind === 2
-              ? { deletedSessions: 1, deletedHash: true, nextDueAt: null }
-              : { deletedSessions: 0, deletedHash: false, nextDueAt: null };
-      expect(results[i], userId).toEqual(expected);
-      expect(await ctx.redis.exists(userKey(ctx.prefix, userId))).toBe(kind < 2 ? 1 : 0);
-      expect(await score(userId)).toBe(kind < 2 ? (kept.get(userId) as number) : null);
-    }
-    expect(await ctx.store.cleanUsers([])).toEqual([]);
-  });
-
-  it("sweepDueUsers claims, cleans each user and re-adds the live ones, over several calls, within its limit", async () => {
-    const long = ctx.another({ idleTimeoutMs: 60_000 });
-    const count = CLEAN_USERS_PER_CALL * 2 + 30;
-    const kept = new Map<string, number>();
-    for (let i = 0; i < count; i++) {
-      const userId = `sweep${i}`;
-      await ctx.store.create(userId, { userInfo: { i } });
-      if (i % 3 === 0) await ctx.store.create(userId);
-      if (i % 2 === 0) kept.set(userId, (await long.create(userId)).session.expiresAt);
-    }
-    await ctx.redis.hset(userKey(ctx.prefix, "sweep1"), "C".repeat(43), "corrupt");
-    await sleep(350);
-
-    const first = await ctx.store.sweepDueUsers(10);
-    expect(first.usersCleaned).toBe(10);
-    const rest = await ctx.store.sweepDueUsers(100_000);
-    expect(first.usersCleaned + rest.usersCleaned).toBe(count);
-    const expiredSessions = count + Math.ceil(count / 3) + 1;
-    expect(first.sessionsDeleted + rest.sessionsDeleted).toBe(expiredSessions);
-    expect(first.hashesDeleted + rest.hashesDeleted).toBe(count - kept.size);
-    expect(await ctx.store.sweepDueUsers(100)).toEqual({ usersCleaned: 0, sessionsDeleted: 0, hashesDeleted: 0 });
-
-    for (let i = 0; i < count; i++) {
-      const userId = `sweep${i}`;
-      expect(await score(userId), userId).toBe(kept.get(userId) ?? null);
-      expect(await ctx.redis.hlen(userKey(ctx.prefix, userId)), userId).toBe(kept.has(userId) ? 2 : 0);
-    }
-  });
-
-  it("concurrent sweepers never clean a user twice, and a login racing them is never lost", async () => {
-    const users = Array.from({ length: 400 }, (_, i) => `race${i}`);
-    for (const userId of users) await ctx.store.create(userId);
+    const { slot, userIds } = usersInOneSlot("race", 300);
+    for (const userId of userIds) await ctx.store.create(userId);
     await sleep(350);
     const long = ctx.another({ idleTimeoutMs: 60_000 });
     const logins = new Map<string, number>();
     const [steps] = await Promise.all([
-      Promise.all(Array.from({ length: 8 }, () => ctx.another().sweepDueUsers(60))),
+      Promise.all(Array.from({ length: 8 }, () => ctx.another().sweepSlot(slot, 20))),
       Promise.all(
-        users
+        userIds
           .filter((_, i) => i % 10 === 0)
           .map(async (userId) => logins.set(userId, (await long.create(userId)).session.expiresAt)),
       ),
     ]);
+    // Eight concurrent sweepers never claim one user twice: together with the rest, each user once.
     let cleaned = steps.reduce((sum, step) => sum + step.usersCleaned, 0);
-    cleaned += (await ctx.store.sweepDueUsers(1_000)).usersCleaned;
-    expect(cleaned).toBe(users.length);
+    cleaned += (await ctx.store.sweepSlot(slot, 1_000)).usersCleaned;
+    expect(cleaned).toBe(userIds.length);
     for (const [userId, expiresAt] of logins) {
       expect(await score(userId), userId).toBe(expiresAt);
       expect(await ctx.store.list(userId)).toHaveLength(1);
     }
-    expect(await ctx.redis.zcard(activityKey(ctx.prefix))).toBe(logins.size);
+    expect(await ctx.redis.zcard(activityShardKey(ctx.prefix, slot))).toBe(logins.size);
+  });
+});
+
+describe("drainLegacyActivity (data written before the shards)", () => {
+  it("moves every member of the old single set into its shard, keeps lower shard scores, then the old set is gone", async () => {
+    const legacy = legacyActivityKey(ctx.prefix);
+    const users = Array.from({ length: 250 }, (_, i) => `old${i}`);
+    for (const [i, userId] of users.entries()) await ctx.redis.zadd(legacy, 1_000 + i, userId);
+    // A user the new release already scored earlier in its shard keeps that earlier score.
+    await ctx.redis.zadd(shardOf("old7"), 5, "old7");
+    let moved = 0;
+    for (
+      let step = await ctx.store.drainLegacyActivity(100);
+      step > 0;
+      step = await ctx.store.drainLegacyActivity(100)
+    ) {
+      moved += step;
+    }
+    expect(moved).toBe(250);
+    expect(await ctx.redis.exists(legacy)).toBe(0);
+    for (const [i, userId] of users.entries()) expect(await score(userId), userId).toBe(i === 7 ? 5 : 1_000 + i);
+    expect(await ctx.store.drainLegacyActivity(100)).toBe(0);
+  });
+
+  it("drops a member that is no user id, with a warning, and moves the rest", async () => {
+    const legacy = legacyActivityKey(ctx.prefix);
+    await ctx.redis.zadd(legacy, 1, "bad{id}", 2, "good");
+    expect(await ctx.store.drainLegacyActivity(10)).toBe(2);
+    expect(await ctx.redis.exists(legacy)).toBe(0);
+    expect(await score("good")).toBe(2);
+    expect(ctx.logs.some((line) => line.level === "warn" && /no user id/.test(line.msg))).toBe(true);
+  });
+
+  it("leaves a member whose old score was lowered meanwhile for the next pass", async () => {
+    // The drain's last step removes a member only if its old score is still the one it read.
+    const legacy = legacyActivityKey(ctx.prefix);
+    await ctx.redis.zadd(legacy, 100, "moving");
+    const read = await ctx.redis.zrange(legacy, 0, -1, "WITHSCORES");
+    await ctx.redis.zadd(legacy, 50, "moving"); // an older release lowers it after the read
+    await ctx.redis.zadd(shardOf("moving"), "LT", Number(read[1]), "moving");
+    const sha = await ctx.redis.script(
+      "LOAD",
+      (await import("../../src/scripts/index.js")).loadScripts().drainLegacyActivity.lua,
+    );
+    expect(await ctx.redis.evalsha(sha as string, 1, legacy, ...read)).toEqual([0, 0]);
+    expect(await ctx.redis.zscore(legacy, "moving")).toBe("50");
+    expect(await ctx.store.drainLegacyActivity(10)).toBe(1);
+    expect(await score("moving")).toBe(50);
+    expect(await ctx.redis.exists(legacy)).toBe(0);
+  });
+
+  it("drained users are then swept like any other", async () => {
+    await ctx.store.create("legacy-user");
+    const shard = shardOf("legacy-user");
+    const expiresAt = Number(await ctx.redis.zscore(shard, "legacy-user"));
+    // As an older release left it: scored in the single set only.
+    await ctx.redis.zrem(shard, "legacy-user");
+    await ctx.redis.zadd(legacyActivityKey(ctx.prefix), expiresAt, "legacy-user");
+    await sleep(350);
+    expect(await ctx.store.findDueSlots([slotOf("legacy-user")])).toEqual([]);
+    expect(await ctx.store.drainLegacyActivity(10)).toBe(1);
+    expect(await ctx.store.sweepSlot(slotOf("legacy-user"), 10)).toMatchObject({ usersCleaned: 1, hashesDeleted: 1 });
   });
 });
