@@ -6,15 +6,17 @@
  * (the slot split of `redis-cli --cluster create` is fixed, so which user lands
  * where is the same on every run). A Redis Cluster answers CROSSSLOT to any
  * command spanning two slots: such an error would reject a store call, or, for
- * the activity update and the enqueue (which the store only logs), show up in
- * the captured warn and error logs, which every test requires to stay empty.
+ * the enqueue (which the store only logs), show up in the captured warn and
+ * error logs, which every test requires to stay empty. The sweep script builds
+ * its users' keys from its shard's members without declaring them: the cluster
+ * lets it only because they share the shard's slot.
  */
 import { type RedisCluster, startRedisCluster } from "@multisession/redis-server";
 import { Queue } from "bullmq";
 import { Cluster } from "ioredis";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
-  activityKey,
+  activityShardKey,
   CLEANUP_QUEUE_NAME,
   type DeleteExpiredSessionJobData,
   SessionExpiredError,
@@ -22,8 +24,10 @@ import {
   SessionStore,
   type SessionStoreOptions,
   sessionKeyOf,
+  slotOf,
   userKey,
 } from "../../src/index.js";
+import { ALL_SLOTS } from "../support/slots.js";
 import { sleep } from "../support/store-context.js";
 
 const USERS = Array.from({ length: 60 }, (_, i) => `user-${i}`);
@@ -75,6 +79,35 @@ function openStore(options: Partial<SessionStoreOptions> = {}): SessionStore {
 async function userHashesPerMaster(): Promise<number[]> {
   return Promise.all(redis.nodes("master").map(async (node) => (await node.keys(`${prefix}usersession:*`)).length));
 }
+
+/** How many users this test's activity shards hold on each master. */
+async function shardMembersPerMaster(): Promise<number[]> {
+  return Promise.all(
+    redis.nodes("master").map(async (node) => {
+      let members = 0;
+      for (const shard of await node.keys(`${prefix}usersession-activity:*`)) members += await node.zcard(shard);
+      return members;
+    }),
+  );
+}
+
+/** The worker's sweep over every slot: due slots found, each swept until nothing is due. */
+async function sweepAll(store: SessionStore, limit: number) {
+  const total = { usersCleaned: 0, sessionsDeleted: 0, hashesDeleted: 0, calls: 0 };
+  for (const slot of await store.findDueSlots(ALL_SLOTS)) {
+    for (;;) {
+      const step = await store.sweepSlot(slot, limit);
+      total.calls++;
+      total.usersCleaned += step.usersCleaned;
+      total.sessionsDeleted += step.sessionsDeleted;
+      total.hashesDeleted += step.hashesDeleted;
+      if (step.usersCleaned < limit) break;
+    }
+  }
+  return total;
+}
+
+const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
 const forEachUser = <T>(fn: (userId: string) => Promise<T>) => Promise.all(USERS.map(fn));
 
@@ -175,80 +208,73 @@ describe("SessionStore on a three-master Redis Cluster", () => {
     expect(await userHashesPerMaster()).toEqual([0, 0, 0]);
   });
 
-  it("claims every due user and cleans it: drops dead hashes, re-scores users with a live session left", async () => {
+  it("scores each user in the activity shard of its own slot, so the shards spread over all three masters", async () => {
+    const store = openStore();
+    const created = await forEachUser(async (userId) => ({
+      userId,
+      expiresAt: (await store.create(userId)).session.expiresAt,
+    }));
+    for (const { userId, expiresAt } of created) {
+      expect(Number(await redis.zscore(activityShardKey(prefix, slotOf(userId)), userId))).toBe(expiresAt);
+    }
+    const perMaster = await shardMembersPerMaster();
+    expect(sum(perMaster)).toBe(USERS.length);
+    expect(perMaster.every((count) => count > 0)).toBe(true);
+    expect(perMaster).toEqual(await userHashesPerMaster());
+  });
+
+  it("sweeps every due slot: drops dead hashes, re-scores users with a live session left", async () => {
     const shortLived = openStore({ idleTimeoutMs: SHORT_IDLE_MS, touchIntervalMs: 0 });
     const longLived = openStore();
-    const stayers = new Set(USERS.filter((_, i) => i % 2 === 0));
+    const stayers = new Set(USERS.filter((_, i) => i % 3 === 0));
     const live = new Map<string, number>();
     await forEachUser(async (userId) => {
-      await shortLived.create(userId);
+      await shortLived.create(userId, { userInfo: { userId } });
       if (stayers.has(userId)) live.set(userId, (await longLived.create(userId)).session.expiresAt);
     });
-    expect(await shortLived.claimDueUsers(1_000)).toEqual([]);
+    expect(await shortLived.findDueSlots(ALL_SLOTS)).toEqual([]);
     await sleep(SHORT_IDLE_MS + 100);
+    const dueSlots = await shortLived.findDueSlots(ALL_SLOTS);
+    expect(dueSlots).toEqual([...new Set(USERS.map(slotOf))].sort((a, b) => a - b));
 
-    const claimed = await shortLived.claimDueUsers(1_000);
-    expect([...claimed].sort()).toEqual([...USERS].sort());
-    for (const userId of claimed) {
-      const result = await shortLived.cleanUser(userId);
-      const liveUntil = live.get(userId);
-      expect(result).toEqual(
-        liveUntil === undefined
-          ? { deletedSessions: 1, deletedHash: true, nextDueAt: null }
-          : { deletedSessions: 1, deletedHash: false, nextDueAt: liveUntil },
-      );
-      expect(await redis.exists(userKey(prefix, userId))).toBe(liveUntil === undefined ? 0 : 1);
+    const swept = await sweepAll(shortLived, 1);
+    expect(swept).toMatchObject({
+      usersCleaned: USERS.length,
+      sessionsDeleted: USERS.length,
+      hashesDeleted: USERS.length - stayers.size,
+    });
+    expect(await shortLived.findDueSlots(ALL_SLOTS)).toEqual([]);
+    for (const userId of USERS) {
+      const score = await redis.zscore(activityShardKey(prefix, slotOf(userId)), userId);
+      expect(score === null ? null : Number(score)).toBe(live.get(userId) ?? null);
+      expect(await redis.exists(userKey(prefix, userId))).toBe(stayers.has(userId) ? 1 : 0);
     }
-
-    expect(await shortLived.claimDueUsers(1_000)).toEqual([]);
-    expect(await redis.zcard(activityKey(prefix))).toBe(stayers.size);
     const perMaster = await userHashesPerMaster();
-    expect(perMaster.reduce((a, b) => a + b)).toBe(stayers.size);
+    expect(sum(perMaster)).toBe(stayers.size);
     expect(perMaster.every((count) => count > 0)).toBe(true);
     for (const userId of stayers) expect(await longLived.list(userId)).toHaveLength(1);
   });
 
-  it("sweepDueUsers on a cluster claims, cleans and re-scores in separate calls", async () => {
-    const shortLived = openStore({ idleTimeoutMs: SHORT_IDLE_MS, touchIntervalMs: 0 });
-    const longLived = openStore();
-    const stayers = new Set(USERS.filter((_, i) => i % 3 === 0));
-    await forEachUser(async (userId) => {
-      await shortLived.create(userId, { userInfo: { userId } });
-      if (stayers.has(userId)) await longLived.create(userId);
-    });
-    await sleep(SHORT_IDLE_MS + 100);
-    const first = await shortLived.sweepDueUsers(5);
-    expect(first.usersCleaned).toBe(5);
-    const rest = await shortLived.sweepDueUsers(1_000);
-    expect(first.usersCleaned + rest.usersCleaned).toBe(USERS.length);
-    expect(first.sessionsDeleted + rest.sessionsDeleted).toBe(USERS.length);
-    expect(first.hashesDeleted + rest.hashesDeleted).toBe(USERS.length - stayers.size);
-    expect(await shortLived.sweepDueUsers(1_000)).toEqual({ usersCleaned: 0, sessionsDeleted: 0, hashesDeleted: 0 });
-    expect(await redis.zcard(activityKey(prefix))).toBe(stayers.size);
-    for (const userId of stayers) expect(await longLived.list(userId)).toHaveLength(1);
-  });
-
-  it("sweepDueUsers skips and reports a user key of another type, and cleans the others", async () => {
+  it("a sweep step skips and reports a user key of another type, and cleans the others of its slot", async () => {
     const shortLived = openStore({ idleTimeoutMs: SHORT_IDLE_MS, touchIntervalMs: 0 });
     const longLived = openStore();
     const foreign = ["foreign-a", "foreign-b", "foreign-c"];
     for (const userId of foreign) {
       await redis.set(userKey(prefix, userId), "another writer's value");
-      await redis.zadd(activityKey(prefix), 1, userId);
+      await redis.zadd(activityShardKey(prefix, slotOf(userId)), 1, userId);
     }
     await forEachUser(async (userId) => {
       await shortLived.create(userId);
       await longLived.create(userId);
     });
     await sleep(SHORT_IDLE_MS + 100);
-    const step = await shortLived.sweepDueUsers(1_000);
-    expect(step).toEqual({
+    expect(await sweepAll(shortLived, 1_000)).toMatchObject({
       usersCleaned: USERS.length + foreign.length,
       sessionsDeleted: USERS.length,
       hashesDeleted: 0,
     });
     for (const userId of foreign) expect(await redis.get(userKey(prefix, userId))).toBe("another writer's value");
-    expect(await redis.zcard(activityKey(prefix))).toBe(USERS.length);
+    expect(sum(await shardMembersPerMaster())).toBe(USERS.length);
     const reported = problems.map((line) => JSON.parse(line.slice(line.indexOf("{"))).userId).sort();
     expect(reported).toEqual(foreign);
     problems.length = 0;
