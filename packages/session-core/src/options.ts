@@ -43,6 +43,11 @@ export interface SessionStoreOptions {
   maxSessionsPerUser?: number;
   onLimit?: LimitPolicy;
   maxDataBytes?: number;
+  /**
+   * How long a user's hash outlives its latest-expiring session. Keep it the
+   * same on every store of one prefix, the worker's included: the sweep
+   * deletes a hash whose TTL minus this is past without reading it.
+   */
   keyGraceMs?: number;
   enqueueTimeoutMs?: number;
   logger?: SessionLogger;
