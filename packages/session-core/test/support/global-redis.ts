@@ -1,10 +1,32 @@
-/** One private redis-server for the whole run; tests keep apart by key prefix. */
-import { provideRedisServer } from "@multisession/redis-server";
+/**
+ * The two Redis topologies of a whole test run, started once: one private
+ * redis-server (`inject("redisUrl")`) and one loopback Redis Cluster of 3
+ * masters with a replica each (`inject("clusterNodes")`). Tests keep apart by
+ * key prefix on both, so every file shares them instead of starting its own.
+ */
+import { startRedisCluster, startRedisServer } from "@multisession/redis-server";
+import type { TestProject } from "vitest/node";
 
 declare module "vitest" {
   export interface ProvidedContext {
     redisUrl: string;
+    clusterNodes: { host: string; port: number }[];
   }
 }
 
-export default provideRedisServer;
+export default async function setup(project: TestProject) {
+  // One after the other: both probe for free ports before binding them.
+  const server = await startRedisServer();
+  // No wait before a replica's first sync (Redis waits 5 s by default for more replicas to share it).
+  const cluster = await startRedisCluster({ masters: 3, replicas: 1, args: ["--repl-diskless-sync-delay", "0"] }).catch(
+    async (error) => {
+      await server.stop();
+      throw error;
+    },
+  );
+  project.provide("redisUrl", server.url);
+  project.provide("clusterNodes", cluster.nodes);
+  return async () => {
+    await Promise.all([cluster.stop(), server.stop()]);
+  };
+}
