@@ -16,6 +16,7 @@ import {
   readString,
 } from "@multisession/service-kit";
 import { validate as isValidCron } from "node-cron";
+import { MAX_SLOT_GROUPS } from "./sweeper/slot-groups.js";
 
 export interface WorkerConfig {
   /** Redis for sessions and the queue: one server (REDIS_URL) or a cluster (REDIS_CLUSTER_NODES). */
@@ -28,15 +29,17 @@ export interface WorkerConfig {
   queuePrefix: string;
   /** When the sweeper runs (node-cron syntax, seconds allowed). */
   sweepCron: string;
-  /** Users claimed from the activity set per batch. */
+  /** Users claimed from one activity shard per sweep step. */
   sweepBatchSize: number;
-  /** Users cleaned at once within a batch. */
+  /** Sweep steps in flight at once. */
   sweepConcurrency: number;
   /** Share of a sweep's wall time spent in Redis calls, in percent; it rests the remainder between steps. */
   sweepDutyPercent: number;
-  /** A sweep stops starting new batches after this long; the rest waits for the next run. */
+  /** A tick's sweep starts no new step after this long; the rest waits for the next tick. */
   sweepBudgetMs: number;
-  /** How long the sweep lease lives without renewal, i.e. how soon another replica takes over from a dead one. */
+  /** How many slot groups the sweep splits the 16384 hash slots into, each with its own lease; the same on every replica. */
+  sweepSlotGroups: number;
+  /** How long a group's sweep lease lives without renewal, i.e. how soon another replica takes over from a dead one. */
   sweepLeaseMs: number;
   /** Deletion jobs processed at once. */
   concurrency: number;
@@ -78,6 +81,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     sweepConcurrency: readInteger(env, "SWEEP_CONCURRENCY", 1, 1, 64),
     sweepDutyPercent: readInteger(env, "SWEEP_DUTY_PERCENT", 50, 1, 100),
     sweepBudgetMs: readInteger(env, "SWEEP_BUDGET_MS", 20_000, 100, 3_600_000),
+    sweepSlotGroups: readInteger(env, "SWEEP_SLOT_GROUPS", 16, 1, MAX_SLOT_GROUPS),
     sweepLeaseMs: readInteger(env, "SWEEP_LEASE_MS", 30_000, 1_000, 3_600_000),
     concurrency: readInteger(env, "CONCURRENCY", 10, 1, 1_000),
     httpPort: readInteger(env, "HTTP_PORT", 8081, 0, 65_535),

@@ -13,6 +13,7 @@ describe("configuration", () => {
       sweepBatchSize: 500,
       sweepConcurrency: 1,
       sweepDutyPercent: 50,
+      sweepSlotGroups: 16,
       concurrency: 10,
       httpPort: 8081,
       logLevel: "info",
@@ -32,6 +33,7 @@ describe("configuration", () => {
       SWEEP_DUTY_PERCENT: "100",
       SWEEP_BUDGET_MS: "5000",
       SWEEP_LEASE_MS: "15000",
+      SWEEP_SLOT_GROUPS: "64",
       CONCURRENCY: "4",
       HTTP_PORT: "9000",
       LOG_LEVEL: "debug",
@@ -49,12 +51,18 @@ describe("configuration", () => {
       sweepDutyPercent: 100,
       sweepBudgetMs: 5000,
       sweepLeaseMs: 15000,
+      sweepSlotGroups: 64,
       concurrency: 4,
       httpPort: 9000,
       logLevel: "debug",
       dashboard: { user: "ops", password: "long enough" },
       production: true,
     });
+  });
+
+  it("takes SWEEP_SLOT_GROUPS from 1 to 1024", () => {
+    expect(loadConfig({ SWEEP_SLOT_GROUPS: "1" }).sweepSlotGroups).toBe(1);
+    expect(loadConfig({ SWEEP_SLOT_GROUPS: "1024" }).sweepSlotGroups).toBe(1_024);
   });
 
   it("takes a Redis Cluster's nodes from REDIS_CLUSTER_NODES, and puts the queue's keys in one slot by default", () => {
@@ -90,6 +98,9 @@ describe("configuration", () => {
     ["SWEEP_CONCURRENCY", { SWEEP_CONCURRENCY: "0" }],
     ["SWEEP_DUTY_PERCENT", { SWEEP_DUTY_PERCENT: "0" }],
     ["SWEEP_DUTY_PERCENT", { SWEEP_DUTY_PERCENT: "101" }],
+    ["SWEEP_SLOT_GROUPS", { SWEEP_SLOT_GROUPS: "0" }],
+    ["SWEEP_SLOT_GROUPS", { SWEEP_SLOT_GROUPS: "1025" }],
+    ["SWEEP_SLOT_GROUPS", { SWEEP_SLOT_GROUPS: "sixteen" }],
     ["CONCURRENCY", { CONCURRENCY: "1.5" }],
     ["HTTP_PORT", { HTTP_PORT: "70000" }],
     ["LOG_LEVEL", { LOG_LEVEL: "loud" }],
