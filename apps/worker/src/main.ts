@@ -56,6 +56,7 @@ const cleanupWorker = createCleanupWorker({
 const lease = new SweepLease({
   redis: redis.sessions,
   prefix: config.sessionPrefix,
+  groups: config.sweepSlotGroups,
   leaseMs: config.sweepLeaseMs,
   logger,
   onChange: (held) => metrics.setLeaseHeld(held),
@@ -68,7 +69,6 @@ const sweeper = createSweeper({
   concurrency: config.sweepConcurrency,
   dutyPercent: config.sweepDutyPercent,
   budgetMs: config.sweepBudgetMs,
-  leaseMs: config.sweepLeaseMs,
   logger,
   metrics,
 });
@@ -106,6 +106,7 @@ logger.info(
     port: (server.server.address() as AddressInfo).port,
     redisCluster: config.redis.cluster,
     sweepCron: config.sweepCron,
+    sweepSlotGroups: config.sweepSlotGroups,
     concurrency: config.concurrency,
     dashboard: config.dashboard !== null,
   },

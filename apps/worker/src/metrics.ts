@@ -23,6 +23,10 @@ export interface SweepSummary {
   usersScanned: number;
   sessionsDeleted: number;
   hashesDeleted: number;
+  /** How many slot groups this replica took and swept in the tick. */
+  groupsSwept: number;
+  /** Those groups, in the order it took them. */
+  groups: number[];
   durationMs: number;
   /** True when the time budget ran out before nothing due was left. */
   budgetExhausted: boolean;
@@ -51,7 +55,7 @@ export function createMetrics(queue: Queue) {
   });
   const sweeps = new Counter({
     name: "multisession_sweeper_runs_total",
-    help: "Sweeper runs this process made (it held the lease).",
+    help: "Sweep ticks in which this process swept at least one slot group.",
     registers: [registry],
   });
   const usersScanned = new Counter({
@@ -69,9 +73,19 @@ export function createMetrics(queue: Queue) {
     help: "Dangling user hashes the sweeper deleted.",
     registers: [registry],
   });
+  const groupsSwept = new Counter({
+    name: "multisession_sweeper_groups_swept_total",
+    help: "Slot groups this process took and swept.",
+    registers: [registry],
+  });
+  const lastGroupsSwept = new Gauge({
+    name: "multisession_sweeper_last_groups_swept",
+    help: "Slot groups this process swept in its last sweep's tick.",
+    registers: [registry],
+  });
   const lastDuration = new Gauge({
     name: "multisession_sweeper_last_duration_seconds",
-    help: "How long the last sweep took.",
+    help: "How long this process's last sweep took (its walk over the groups of one tick).",
     registers: [registry],
   });
   const lastRun = new Gauge({
@@ -81,7 +95,7 @@ export function createMetrics(queue: Queue) {
   });
   const leaseHeld = new Gauge({
     name: "multisession_sweeper_lease_held",
-    help: "1 while this process holds the sweep lease.",
+    help: "1 while this process holds a slot group's sweep lease.",
     registers: [registry],
   });
   const redisUp = new Gauge({
@@ -129,6 +143,8 @@ export function createMetrics(queue: Queue) {
       usersScanned.inc(summary.usersScanned);
       sweptSessions.inc(summary.sessionsDeleted);
       sweptHashes.inc(summary.hashesDeleted);
+      groupsSwept.inc(summary.groupsSwept);
+      lastGroupsSwept.set(summary.groupsSwept);
       lastDuration.set(summary.durationMs / 1000);
       lastSweep = { ...summary, finishedAt: Date.now() };
       lastRun.set(lastSweep.finishedAt / 1000);
@@ -160,6 +176,7 @@ export function createMetrics(queue: Queue) {
           usersScanned: await value(usersScanned),
           sessionsDeleted: await value(sweptSessions),
           hashesDeleted: await value(sweptHashes),
+          groupsSwept: await value(groupsSwept),
           leaseHeld: (await value(leaseHeld)) === 1,
           lastRun: lastSweep,
         },

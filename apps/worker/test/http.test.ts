@@ -61,6 +61,8 @@ describe("health", () => {
       "multisession_sweeper_users_scanned_total",
       "multisession_sweeper_sessions_deleted_total",
       "multisession_sweeper_hashes_deleted_total",
+      "multisession_sweeper_groups_swept_total",
+      "multisession_sweeper_last_groups_swept",
       "multisession_sweeper_last_duration_seconds",
       "multisession_sweeper_last_run_timestamp_seconds",
       "multisession_sweeper_lease_held",

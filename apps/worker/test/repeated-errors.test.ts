@@ -1,5 +1,5 @@
 import { Writable } from "node:stream";
-import { activityKey, DELETE_EXPIRED_SESSION_JOB, sessionKeyOf, userKey } from "@multisession/session-core";
+import { activityShardKey, DELETE_EXPIRED_SESSION_JOB, sessionKeyOf, userKey } from "@multisession/session-core";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest";
 import { repeatedErrors } from "../src/repeated-errors.js";
@@ -129,11 +129,11 @@ describe("the worker's failing jobs and sweeps", () => {
 
   it("log one line for a sweep that fails on every tick, and its count at shutdown", async () => {
     const side = openSessionSide(inject("redisUrl"));
-    // The activity set's key holds a string: every sweep step fails alike (WRONGTYPE).
-    await side.redis.set(activityKey(side.prefix), "not a sorted set");
+    // One activity shard's key holds a string: every sweep of its group fails alike (WRONGTYPE).
+    await side.redis.set(activityShardKey(side.prefix, 5_000), "not a sorted set");
     const worker = await startWorker({ ...side.workerEnv, SWEEP_CRON: "* * * * * *" });
     try {
-      // A failed sweep leaves its mark, which the next tick reports: two reports, three failed sweeps.
+      // A failed group leaves its mark, which its next sweep reports: two reports, three failed sweeps.
       await eventually(() => worker.logs.filter((line) => line.msg === "previous sweep did not finish").length >= 2);
     } finally {
       await worker.stop();
@@ -144,7 +144,13 @@ describe("the worker's failing jobs and sweeps", () => {
       line.msg.startsWith("sweep failed; the next tick retries (repeated"),
     );
     expect(full).toHaveLength(1);
-    expect(full[0]?.err).toMatchObject({ message: expect.stringMatching(/WRONGTYPE/) });
+    expect(full[0]).toMatchObject({ group: 4, err: { message: expect.stringMatching(/WRONGTYPE/) } });
     expect(summaries.reduce((sum, line) => sum + (line.repeated as number), 0)).toBeGreaterThanOrEqual(2);
+    // The group's failure leaves the other groups to be swept on every tick.
+    const reports = worker.logs.filter((line) => line.msg === "previous sweep did not finish");
+    expect(new Set(reports.map((line) => line.group))).toEqual(new Set([4]));
+    const swept = worker.logs.filter((line) => line.msg === "sweep finished");
+    expect(swept.length).toBeGreaterThanOrEqual(3);
+    for (const line of swept) expect(line.groupsSwept).toBe(15);
   });
 });

@@ -61,6 +61,7 @@ describe("sweeps that do not finish", () => {
     workers.push(next);
     const report = await next.waitForLog((line) => line.msg === "previous sweep did not finish", 20_000);
     expect(report.level).toBe(40);
+    expect(report.group).toEqual(expect.any(Number));
     expect(String(report.holder)).toMatch(new RegExp(`:${killed.child.pid}$`));
     expect(Date.parse(String(report.startedAt))).toBeLessThan(killedAt);
     expect(Date.parse(String(report.startedAt))).toBeGreaterThan(killedAt - 30_000);

@@ -1,4 +1,10 @@
-import { activityKey, type SessionStore, userKey } from "@multisession/session-core";
+import {
+  activityShardKey,
+  legacyActivityKey,
+  type SessionStore,
+  SLOT_COUNT,
+  userKey,
+} from "@multisession/session-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { openSessionSide, type SessionSide, sleep } from "./support/sessions.js";
 import { eventually, getJson, type LogLine, startWorker, type WorkerProcess } from "./support/worker.js";
@@ -69,16 +75,25 @@ describe("the sweeper", () => {
     expect(exists?.filter((value) => value !== 0)).toEqual([]);
   });
 
-  it("leaves every live session in place, and only live users in the activity set", async () => {
+  it("leaves every live session in place, and only live users in the activity shards", async () => {
     for (const { userId, sessionId } of liveSessions) {
       await expect(longLived.get(userId, sessionId)).resolves.toMatchObject({ userId });
     }
     for (let i = 0; i < PARTLY; i += 97) expect(await side.redis.hlen(userKey(side.prefix, `partly-${i}`))).toBe(1);
-    expect(await side.redis.zcard(activityKey(side.prefix))).toBe(PARTLY + LIVE);
-    expect(await side.redis.zcount(activityKey(side.prefix), "-inf", Date.now())).toBe(0);
+    const cards = side.redis.pipeline();
+    const due = side.redis.pipeline();
+    for (let slot = 0; slot < SLOT_COUNT; slot++) {
+      cards.zcard(activityShardKey(side.prefix, slot));
+      due.zcount(activityShardKey(side.prefix, slot), "-inf", Date.now());
+    }
+    const sum = async (pipeline: typeof cards) =>
+      ((await pipeline.exec()) ?? []).reduce((total, [, n]) => total + Number(n), 0);
+    expect(await sum(cards)).toBe(PARTLY + LIVE);
+    expect(await sum(due)).toBe(0);
+    expect(await side.redis.exists(legacyActivityKey(side.prefix))).toBe(0);
   });
 
-  it("logs one summary line per run with users scanned, sessions and hashes deleted, and duration", () => {
+  it("logs one summary line per tick with users scanned, sessions and hashes deleted, groups swept and duration", () => {
     const lines = sweepLines();
     expect(lines.length).toBeGreaterThan(0);
     for (const line of lines) {
@@ -87,8 +102,12 @@ describe("the sweeper", () => {
         usersScanned: expect.any(Number),
         sessionsDeleted: expect.any(Number),
         hashesDeleted: expect.any(Number),
+        groupsSwept: expect.any(Number),
         durationMs: expect.any(Number),
       });
+      // Alone, this replica takes every one of the 16 groups in each tick, each once.
+      expect([...(line.groups as number[])].sort((a, b) => a - b)).toEqual(Array.from({ length: 16 }, (_, g) => g));
+      expect(line.groupsSwept).toBe(16);
     }
     expect(new Set(lines.map((line) => line.tick)).size).toBe(lines.length);
   });
@@ -99,10 +118,14 @@ describe("the sweeper", () => {
     expect(sweeper.hashesDeleted).toBe(DANGLING);
     expect(sweeper.usersScanned).toBe(total("usersScanned"));
     expect(sweeper.runs).toBe(sweepLines().length);
+    expect(sweeper.groupsSwept).toBe(total("groupsSwept"));
+    expect(sweeper.lastRun).toMatchObject({ groupsSwept: 16 });
     expect(sweeper.lastRun).toMatchObject({ durationMs: expect.any(Number), finishedAt: expect.any(Number) });
     const metrics = await (await fetch(worker.url("/metrics"))).text();
     expect(metrics).toContain(`multisession_sweeper_hashes_deleted_total ${DANGLING}`);
     expect(metrics).toMatch(/multisession_sweeper_last_run_timestamp_seconds \d+/);
     expect(metrics).toMatch(/multisession_sweeper_lease_held [01]/);
+    expect(metrics).toContain(`multisession_sweeper_groups_swept_total ${total("groupsSwept")}`);
+    expect(metrics).toContain("multisession_sweeper_last_groups_swept 16");
   });
 });

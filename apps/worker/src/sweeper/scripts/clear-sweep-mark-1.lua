@@ -1,12 +1,12 @@
 #!lua flags=allow-oom
 --[[
-  Clears the sweep mark at the end of a sweep, only if it is still this
-  sweep's (a later sweep may have replaced it after our lease expired).
+  Clears a group's sweep mark at the end of its sweep, only if it is still
+  this sweep's (a later sweep may have replaced it after our lease expired).
 
   Out of memory: runs (allow-oom): it only deletes.
 
   Input:
-    KEYS[1] the sweep mark, <prefix>{usersession-sweeper}:running
+    KEYS[1] the sweep mark, <prefix>{usersession-sweeper}:running:<group>
     ARGV[1] this sweep's token
 
   Output: 1 cleared, 0 it was no longer ours (or already gone)

@@ -1,15 +1,15 @@
 #!lua flags=allow-oom
 --[[
-  Marks a sweep as started, and reports the previous sweep if it never
-  cleared its own mark (killed mid-run, or it lost Redis before its end).
-  Run by the lease holder only, so the mark found is never a live sweep's
-  on this lease.
+  Marks a group's sweep as started, and reports the group's previous sweep
+  if it never cleared its own mark (killed mid-run, or it lost Redis before
+  its end). Run by the group's lease holder only, so the mark found is never
+  a live sweep's on this lease.
 
   Out of memory: runs (allow-oom): the sweep that follows frees memory; the
   mark is one small hash with a TTL.
 
   Input:
-    KEYS[1] the sweep mark, <prefix>{usersession-sweeper}:running (hash: holder, token, startedAt)
+    KEYS[1] the sweep mark, <prefix>{usersession-sweeper}:running:<group> (hash: holder, token, startedAt)
     ARGV[1] this replica's holder id (host:pid)
     ARGV[2] this sweep's token (the lease token)
     ARGV[3] the mark's time to live, ms

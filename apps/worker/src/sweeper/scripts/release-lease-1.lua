@@ -1,11 +1,11 @@
 #!lua flags=allow-oom
 --[[
-  Gives the sweep lease back, only if it is still ours.
+  Gives a group's sweep lease back, only if it is still ours.
 
   Out of memory: runs (allow-oom): it only deletes.
 
   Input:
-    KEYS[1] the sweep lease
+    KEYS[1] the group's sweep lease, <prefix>{usersession-sweeper}:lease:<group>
     ARGV[1] our token
 
   Output: 1 released, 0 it was no longer ours

@@ -1,12 +1,12 @@
 #!lua flags=allow-oom
 --[[
-  Extends the sweep lease, only if it is still ours.
+  Extends a group's sweep lease, only if it is still ours.
 
   Out of memory: runs (allow-oom): a sweep freeing memory must keep its lease;
   PEXPIRE changes a TTL and adds no data.
 
   Input:
-    KEYS[1] the sweep lease
+    KEYS[1] the group's sweep lease, <prefix>{usersession-sweeper}:lease:<group>
     ARGV[1] our token
     ARGV[2] lease time to live, ms
 
