@@ -15,6 +15,7 @@ import { Queue } from "bullmq";
 import { Cluster, Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  activityShardKey,
   CLEANUP_QUEUE_NAME,
   type CreatedSession,
   RevocationNotReplicatedError,
@@ -23,6 +24,7 @@ import {
   SessionNotFoundError,
   SessionStore,
   type SessionStoreOptions,
+  slotOf,
   userKey,
 } from "../../src/index.js";
 import { sleep } from "../support/store-context.js";
@@ -92,6 +94,27 @@ async function loginsOn(store: SessionStore, port: number, count: number): Promi
     if ((await masterOf(userId)) === port) logins.push({ userId, session });
   }
   return logins;
+}
+
+/**
+ * The store's invariants for these users, read from the cluster as it is now: every user key has a TTL
+ * covering its latest session plus the grace, and a user with a live session is in its slot's activity shard
+ * at or before its earliest expiry. Returns the broken ones, described.
+ */
+async function brokenInvariants(store: SessionStore, userIds: readonly string[]): Promise<string[]> {
+  const broken: string[] = [];
+  const grace = store.settings.keyGraceMs;
+  for (const userId of userIds) {
+    const sessions = await store.list(userId);
+    if (sessions.length === 0) continue;
+    const keyExpiresAt = await redis.pexpiretime(userKey(PREFIX, userId));
+    const latest = Math.max(...sessions.map((session) => session.expiresAt));
+    if (keyExpiresAt < latest + grace) broken.push(`${userId}: key TTL ${keyExpiresAt} < ${latest} + grace`);
+    const score = await redis.zscore(activityShardKey(PREFIX, slotOf(userId)), userId);
+    const earliest = Math.min(...sessions.map((session) => session.expiresAt));
+    if (score === null || Number(score) > earliest) broken.push(`${userId}: activity score ${score} > ${earliest}`);
+  }
+  return broken;
 }
 
 async function shardOf(index: number): Promise<{ master: RedisClusterNode; replica: RedisClusterNode }> {
@@ -228,11 +251,12 @@ describe("durableRevocations on a three-master cluster with one replica each", (
     );
     await replicasInSync();
 
-    // Continuous load: reads of users on every master, each call settling one way or the other.
+    // Continuous load: reads of users on every master and new logins, each call settling one way or the other.
     const loadErrors: unknown[] = [];
     let loadCalls = 0;
     let loading = true;
     const readers = [...before, ...elsewhere.flat()];
+    const loadUsers: string[] = [];
     const load = (async () => {
       while (loading) {
         for (const { userId, session } of readers) {
@@ -241,6 +265,10 @@ describe("durableRevocations on a three-master cluster with one replica each", (
             if (!(error instanceof SessionNotFoundError)) loadErrors.push(error);
           });
         }
+        const newcomer = `load-${loadCalls}`;
+        loadUsers.push(newcomer);
+        loadCalls++;
+        await plain.create(newcomer).catch((error: unknown) => loadErrors.push(error));
         await sleep(5);
       }
     })();
@@ -320,5 +348,12 @@ describe("durableRevocations on a three-master cluster with one replica each", (
     // The load ran through the gap; whatever failed there failed with a typed error.
     expect(loadCalls).toBeGreaterThan(readers.length);
     expect(loadErrors.filter((error) => !(error instanceof SessionError))).toEqual([]);
+    // Whatever the failover kept or lost, each user's hash and activity score went together (one slot, one
+    // replication stream): the invariants hold for every user touched, the load's new logins included.
+    const everyone = [
+      ...[...before, ...during, ...plainly, kept, ...elsewhere.flat()].map((login) => login.userId),
+      ...loadUsers,
+    ];
+    expect(await brokenInvariants(plain, everyone)).toEqual([]);
   }, 60_000);
 });
