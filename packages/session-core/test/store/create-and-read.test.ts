@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { SessionNotFoundError, userKey } from "../../src/index.js";
+import { activityShardKey, legacyActivityKey, SessionNotFoundError, slotOf, userKey } from "../../src/index.js";
 import { forEachTopology, openStore, type StoreContext, sleep } from "../support/store-context.js";
 
 forEachTopology((topology) => {
@@ -49,6 +49,16 @@ forEachTopology((topology) => {
     it("sets the shared user info when given at login", async () => {
       const { sessionId } = await ctx.store.create("dave", { userInfo: { plan: "pro" } });
       expect((await ctx.store.get("dave", sessionId)).userInfo).toEqual({ plan: "pro" });
+    });
+
+    it("scores the user in its slot's activity shard at its earliest expiry", async () => {
+      const shard = activityShardKey(ctx.prefix, slotOf("olivia"));
+      const short = await ctx.another({ idleTimeoutMs: 120_000 }).create("olivia");
+      expect(Number(await ctx.redis.zscore(shard, "olivia"))).toBe(short.session.expiresAt);
+      const long = await ctx.another({ idleTimeoutMs: 600_000 }).create("olivia");
+      expect(long.session.expiresAt).toBeGreaterThan(short.session.expiresAt);
+      expect(Number(await ctx.redis.zscore(shard, "olivia"))).toBe(short.session.expiresAt);
+      expect(await ctx.redis.exists(legacyActivityKey(ctx.prefix))).toBe(0);
     });
   });
 
