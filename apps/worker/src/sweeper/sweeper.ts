@@ -261,6 +261,11 @@ export function createSweeper(options: SweeperOptions): Sweeper {
   const task: ScheduledTask = createTask(
     options.cron,
     async (context) => {
+      // A walk may outlast the interval (its budget is the limit): the ticks meanwhile are skipped, as expected.
+      if (inFlight) {
+        logger.debug({ tick: context.date.toISOString(), running: inFlight.run.tick }, "previous tick still sweeping");
+        return;
+      }
       const run = newRun(context.date.toISOString());
       const done = (async () => {
         const failures = await walk(run, () => !stopping);
@@ -283,7 +288,6 @@ export function createSweeper(options: SweeperOptions): Sweeper {
     },
     {
       name: "session-sweeper",
-      noOverlap: true,
       logger: {
         info: (message) => logger.debug(message),
         warn: (message) => logger.warn(message),
