@@ -12,6 +12,7 @@
 import { Queue } from "bullmq";
 import { Cluster, Redis, type RedisOptions } from "ioredis";
 import { describe, inject } from "vitest";
+import { getCurrentSuite } from "vitest/suite";
 import { CLEANUP_QUEUE_NAME, type SessionLogger, SessionStore, type SessionStoreOptions } from "../../src/index.js";
 
 let counter = 0;
@@ -19,9 +20,18 @@ let counter = 0;
 export const TOPOLOGIES = ["single node", "cluster 3+3"] as const;
 export type Topology = (typeof TOPOLOGIES)[number];
 
-/** Declares `body`'s tests once per topology, each group named after its topology. */
+/**
+ * Declares `body`'s tests once per topology, each group named after its
+ * topology. The two groups run side by side, each its tests in order (each
+ * has its own `let ctx`): the suites wait out many timeouts, and those waits
+ * then overlap instead of doubling the run.
+ */
 export function forEachTopology(body: (topology: Topology) => void): void {
-  describe.each(TOPOLOGIES)("%s", body);
+  describe.each(TOPOLOGIES)("%s", (topology) => {
+    // On the group alone: its tests inherit `concurrent` from the group's options, not from this flag.
+    getCurrentSuite().suite.concurrent = true;
+    body(topology);
+  });
 }
 
 export interface LogLine {
