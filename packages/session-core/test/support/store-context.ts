@@ -29,7 +29,9 @@ export type Topology = (typeof TOPOLOGIES)[number];
 export function forEachTopology(body: (topology: Topology) => void): void {
   describe.each(TOPOLOGIES)("%s", (topology) => {
     // On the group alone: its tests inherit `concurrent` from the group's options, not from this flag.
-    getCurrentSuite().suite.concurrent = true;
+    const group = getCurrentSuite().suite;
+    if (!group) throw new Error("forEachTopology found no describe() group to run side by side");
+    group.concurrent = true;
     body(topology);
   });
 }
