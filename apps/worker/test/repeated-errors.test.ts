@@ -150,7 +150,7 @@ describe("the worker's failing jobs and sweeps", () => {
     const reports = worker.logs.filter((line) => line.msg === "previous sweep did not finish");
     expect(new Set(reports.map((line) => line.group))).toEqual(new Set([4]));
     const swept = worker.logs.filter((line) => line.msg === "sweep finished");
-    expect(swept.length).toBeGreaterThanOrEqual(3);
+    expect(swept.length).toBeGreaterThanOrEqual(2);
     for (const line of swept) expect(line.groupsSwept).toBe(15);
   });
 });
