@@ -5,12 +5,13 @@
  * number of the same jobs on the same queue setup. Same concurrency.
  */
 import {
-  activityKey,
+  activityShardKey,
   CLEANUP_QUEUE_NAME,
   DELETE_EXPIRED_SESSION_JOB,
   DELETE_EXPIRED_SESSION_JOB_OPTIONS,
   deduplicationIdOf,
   sessionKeyOf,
+  slotOf,
   userKey,
 } from "@multisession/session-core";
 import { createCleanupWorker } from "@multisession/worker/dist/cleanup-worker.js";
@@ -114,7 +115,7 @@ async function seedExpired(ctx: BenchContext, sessions: ExpiredSession[]): Promi
       const key = userKey("", session.userId);
       pipeline.hset(key, session.sessionKey, record);
       pipeline.pexpire(key, 3_600_000);
-      pipeline.zadd(activityKey(""), now - 1_000, session.userId);
+      pipeline.zadd(activityShardKey("", slotOf(session.userId)), now - 1_000, session.userId);
     }
     await pipeline.exec();
   }

@@ -42,13 +42,14 @@ export async function latencySuite(ctx: BenchContext): Promise<Figure[]> {
   );
 
   const duringSweep = async (setting: SweepSetting, tag: string) => {
-    await seedDangling(ctx, sizes.latencySweepUsers, tag);
+    await seedDangling(ctx.redis, sizes.latencySweepUsers, tag);
     const sweep = startSweepChild(ctx.url, setting);
     let done = false;
     const finished = sweep.result.finally(() => {
       done = true;
     });
     await sweep.started;
+    sweep.go();
     const runs: { p50: number; p99: number }[] = [];
     while (!done) {
       const result = await window();

@@ -1,13 +1,15 @@
 /**
  * The sweeper on dangling users (1 to 3 expired sessions each; half of them
- * also hold one live session), cleaned one by one by the worker's sweep in a
- * process of its own; against pipelined raw DEL + ZREM of the same users.
- * Also: the sweep process's peak RSS at a quarter and at the full size.
+ * also hold one live session), each scored in its slot's activity shard,
+ * cleaned one by one by the worker's sweep in a process of its own; against
+ * pipelined raw DEL + ZREM of the same users, grouped by shard. Also: the
+ * sweep process's peak RSS at a quarter and at the full size.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { activityKey, userKey } from "@multisession/session-core";
+import { activityShardKey, SLOT_COUNT, slotOf, userKey } from "@multisession/session-core";
+import type { Cluster, Redis } from "ioredis";
 import type { BenchContext } from "../context.js";
 import type { Figure } from "../figures.js";
 import { storedRecord } from "../payload.js";
@@ -15,6 +17,8 @@ import { storedRecord } from "../payload.js";
 // Always the built file, whether this module runs from src/ (tests) or dist/.
 const CHILD = fileURLToPath(new URL("../../dist/sweep-child.js", import.meta.url));
 export const SWEEP_BATCH = 1_000;
+/** The worker's default SWEEP_SLOT_GROUPS. */
+export const SWEEP_SLOT_GROUPS = 16;
 /** A sweeper setting: SWEEP_CONCURRENCY and SWEEP_DUTY_PERCENT, and how the table names it. */
 export interface SweepSetting {
   concurrency: number;
@@ -31,41 +35,67 @@ export const SWEEP_SETTINGS: { default: SweepSetting; fast: SweepSetting } = {
 export interface SweepResult {
   durationMs: number;
   usersScanned: number;
+  groupsSwept: number;
   sessionsDeleted: number;
   hashesDeleted: number;
   peakRssMb: number;
   baseRssMb: number;
 }
 
-/** Seeds `users` dangling users as described above. */
-export async function seedDangling(ctx: BenchContext, users: number, tag: string): Promise<void> {
+/**
+ * Seeds `users` dangling users as described above, on one server or a cluster alike: the commands of
+ * 1,000 users at a time go out together (the connection auto-pipelines them, per node on a cluster).
+ */
+export async function seedDangling(redis: Redis | Cluster, users: number, tag: string): Promise<void> {
   const now = Date.now();
   const expired = storedRecord(now, -60_000);
   const live = storedRecord(now, 86_400_000);
   for (let start = 0; start < users; start += 1_000) {
-    const pipeline = ctx.redis.pipeline();
+    const writes: Promise<unknown>[] = [];
     for (let i = start; i < Math.min(users, start + 1_000); i++) {
       const userId = `${tag}-${i}`;
       const key = userKey("", userId);
       const fields: string[] = [];
       for (let n = 0; n <= i % 3; n++) fields.push(`${i.toString(36)}e${n}`.padEnd(43, "A"), expired);
       if (i % 2 === 0) fields.push(`${i.toString(36)}l`.padEnd(43, "A"), live);
-      pipeline.hset(key, ...fields);
-      pipeline.pexpireat(key, now + 86_400_000 + 600_000);
-      pipeline.zadd(activityKey(""), now - 60_000, userId);
+      writes.push(
+        redis.hset(key, ...fields),
+        redis.pexpireat(key, now + 86_400_000 + 600_000),
+        redis.zadd(activityShardKey("", slotOf(userId)), now - 60_000, userId),
+      );
     }
-    await pipeline.exec();
+    await Promise.all(writes);
   }
 }
 
+/** Where a sweep child connects: a redis:// URL, or `cluster:<host:port>,…`. */
+export type SweepTarget = string;
+
+export interface SweepChild {
+  /** Resolves once the child is connected and waits for `go`. */
+  started: Promise<void>;
+  /** Starts its sweep. */
+  go(): void;
+  result: Promise<SweepResult>;
+  child: ChildProcess;
+}
+
+/** One sweeper replica in a process of its own (sweep-child.ts); replicas given the same `tick` split the groups. */
 export function startSweepChild(
-  url: string,
+  target: SweepTarget,
   setting: SweepSetting = SWEEP_SETTINGS.default,
-): { started: Promise<void>; result: Promise<SweepResult>; child: ChildProcess } {
-  const args = [CHILD, url, String(SWEEP_BATCH), String(setting.concurrency), String(setting.dutyPercent)];
-  const child = spawn(process.execPath, args, {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  tick = `bench:${process.hrtime.bigint()}`,
+): SweepChild {
+  const args = [
+    CHILD,
+    target,
+    String(SWEEP_BATCH),
+    String(setting.concurrency),
+    String(setting.dutyPercent),
+    String(SWEEP_SLOT_GROUPS),
+    tick,
+  ];
+  const child = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "inherit"] });
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
   let onStarted: () => void = () => {};
   const started = new Promise<void>((resolve) => (onStarted = resolve));
@@ -79,21 +109,41 @@ export function startSweepChild(
       if (code !== 0) reject(new Error(`sweep child exited with ${code}`));
     });
   });
-  return { started, result, child };
+  return { started, go: () => child.stdin?.write("go\n"), result, child };
 }
 
-async function rawDelete(ctx: BenchContext, users: number, tag: string): Promise<number> {
+/** One replica's whole sweep, started as soon as it is connected. */
+export async function sweepOnce(target: SweepTarget, setting?: SweepSetting): Promise<SweepResult> {
+  const run = startSweepChild(target, setting);
+  await run.started;
+  run.go();
+  return run.result;
+}
+
+/**
+ * The baseline: DEL of every user's hash and ZREM from its shard, pipelined 1,000 users at a time,
+ * the users grouped by shard so that one ZREM takes all of a shard's users in that pipeline.
+ */
+export async function rawDelete(redis: BenchContext["redis"], users: number, tag: string): Promise<number> {
+  // Grouped before the clock starts: the baseline knows its users, and is spared even that work.
+  const byShard: string[][] = Array.from({ length: SLOT_COUNT }, () => []);
+  for (let i = 0; i < users; i++) byShard[slotOf(`${tag}-${i}`)]?.push(`${tag}-${i}`);
   const started = performance.now();
-  for (let start = 0; start < users; start += 1_000) {
-    const pipeline = ctx.redis.pipeline();
-    const members: string[] = [];
-    for (let i = start; i < Math.min(users, start + 1_000); i++) {
-      pipeline.del(userKey("", `${tag}-${i}`));
-      members.push(`${tag}-${i}`);
+  let pipeline = redis.pipeline();
+  let queued = 0;
+  for (let slot = 0; slot < SLOT_COUNT; slot++) {
+    const members = byShard[slot] as string[];
+    if (members.length === 0) continue;
+    for (const member of members) pipeline.del(userKey("", member));
+    pipeline.zrem(activityShardKey("", slot), ...members);
+    queued += members.length;
+    if (queued >= 1_000) {
+      await pipeline.exec();
+      pipeline = redis.pipeline();
+      queued = 0;
     }
-    pipeline.zrem(activityKey(""), ...members);
-    await pipeline.exec();
   }
+  if (queued > 0) await pipeline.exec();
   return performance.now() - started;
 }
 
@@ -108,14 +158,13 @@ export async function sweeperSuite(ctx: BenchContext): Promise<Figure[]> {
     for (const contender of round % 2 ? ["raw", "ours"] : ["ours", "raw"]) {
       await ctx.flush();
       progress.step(`sweeper: seeding ${users.toLocaleString("en")} dangling users`);
-      await seedDangling(ctx, users, `d${round}`);
+      await seedDangling(ctx.redis, users, `d${round}`);
       if (contender === "ours") {
-        const run = startSweepChild(ctx.url);
-        last = await run.result;
+        last = await sweepOnce(ctx.url);
         if (last.usersScanned !== users) throw new Error(`sweep scanned ${last.usersScanned} of ${users} users`);
         oursMs.push(last.durationMs);
       } else {
-        rawMs.push(await rawDelete(ctx, users, `d${round}`));
+        rawMs.push(await rawDelete(ctx.redis, users, `d${round}`));
       }
       progress.step(`sweeper round ${round + 1}/${rounds}: ${contender} done`);
     }
@@ -127,14 +176,14 @@ export async function sweeperSuite(ctx: BenchContext): Promise<Figure[]> {
 
   // Peak RSS at a quarter of the users, to see that it does not grow with them.
   await ctx.flush();
-  await seedDangling(ctx, Math.max(1, Math.floor(users / 4)), "q");
-  const quarter = await startSweepChild(ctx.url).result;
+  await seedDangling(ctx.redis, Math.max(1, Math.floor(users / 4)), "q");
+  const quarter = await sweepOnce(ctx.url);
   const full = last as SweepResult;
 
   // The same sweep at the faster setting (see the latency suite for what it costs reads).
   await ctx.flush();
-  await seedDangling(ctx, users, "fast");
-  const fast = await startSweepChild(ctx.url, SWEEP_SETTINGS.fast).result;
+  await seedDangling(ctx.redis, users, "fast");
+  const fast = await sweepOnce(ctx.url, SWEEP_SETTINGS.fast);
   progress.step(`sweeper: ${fast.durationMs} ms ${SWEEP_SETTINGS.fast.label}`);
   progress.step(
     `sweeper: peak RSS ${full.peakRssMb.toFixed(0)} MB at ${users} users, ${quarter.peakRssMb.toFixed(0)} MB at a quarter`,

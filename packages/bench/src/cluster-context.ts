@@ -1,0 +1,90 @@
+/**
+ * The cluster suite's Redis Cluster: three masters with one replica each, on
+ * loopback, started beside the bench's single redis-server with the same
+ * server arguments, and connected as service-kit's `connectRedis` connects a
+ * service given REDIS_CLUSTER_NODES: an ioredis `Cluster` for session data
+ * with SESSION_CONNECTION_OPTIONS on every node's connection, reads from
+ * masters only and no offline queue; a second one for BullMQ, whose queue
+ * keys share one hash tag (`{bull}`, as QUEUE_PREFIX is set on a cluster).
+ */
+import { type RedisCluster, startRedisCluster } from "@multisession/redis-server";
+import {
+  CLEANUP_QUEUE_NAME,
+  SESSION_CONNECTION_OPTIONS,
+  SessionStore,
+  type SessionStoreOptions,
+} from "@multisession/session-core";
+import { Queue } from "bullmq";
+import { Cluster, type ClusterOptions } from "ioredis";
+
+export const CLUSTER_MASTERS = 3;
+export const CLUSTER_REPLICAS = 1;
+/** QUEUE_PREFIX on a cluster: every key of the queue in one slot. */
+export const CLUSTER_QUEUE_PREFIX = "{bull}";
+
+export interface ClusterContext {
+  cluster: RedisCluster;
+  /** Session data connection, as a service has it on a cluster. */
+  redis: Cluster;
+  queue: Queue;
+  /** `host:port,…` of every node: REDIS_CLUSTER_NODES, and what sweep-child takes. */
+  nodesSpec: string;
+  store(options?: Partial<SessionStoreOptions>): SessionStore;
+  /** FLUSHALL on every master (the replicas follow). */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The session connection's options on a cluster, as service-kit's connectRedis builds them. */
+export function sessionClusterOptions(): ClusterOptions {
+  const {
+    retryStrategy: _,
+    enableAutoPipelining,
+    autoPipeliningIgnoredCommands,
+    ...perNode
+  } = SESSION_CONNECTION_OPTIONS;
+  return {
+    redisOptions: { ...perNode },
+    enableAutoPipelining,
+    autoPipeliningIgnoredCommands: [...autoPipeliningIgnoredCommands],
+    enableOfflineQueue: false,
+    scaleReads: "master",
+    slotsRefreshTimeout: Math.max(1_000, perNode.commandTimeout),
+  };
+}
+
+export function queueClusterOptions(): ClusterOptions {
+  return { redisOptions: { maxRetriesPerRequest: null }, scaleReads: "master" };
+}
+
+export async function openClusterContext(serverArgs: string[]): Promise<ClusterContext> {
+  const cluster = await startRedisCluster({ masters: CLUSTER_MASTERS, replicas: CLUSTER_REPLICAS, args: serverArgs });
+  try {
+    const redis = new Cluster(cluster.nodes, sessionClusterOptions());
+    // No offline queue: wait until the client knows the slots before the first command.
+    await new Promise<void>((resolve, reject) => {
+      redis.once("ready", resolve);
+      redis.once("error", reject);
+    });
+    const queueConnection = new Cluster(cluster.nodes, queueClusterOptions());
+    const queue = new Queue(CLEANUP_QUEUE_NAME, { connection: queueConnection, prefix: CLUSTER_QUEUE_PREFIX });
+    return {
+      cluster,
+      redis,
+      queue,
+      nodesSpec: cluster.nodes.map(({ host, port }) => `${host}:${port}`).join(","),
+      store: (options = {}) => new SessionStore({ redis, queue, ...options }),
+      flush: async () => {
+        await Promise.all(redis.nodes("master").map((node) => node.flushall()));
+      },
+      async close() {
+        await queue.close();
+        await Promise.all([redis.quit(), queueConnection.quit()]);
+        await cluster.stop();
+      },
+    };
+  } catch (error) {
+    await cluster.stop();
+    throw error;
+  }
+}
