@@ -18,6 +18,14 @@ import { createClient, type RedisClientType } from "redis";
 import type { Sizes } from "./modes.js";
 import type { Progress } from "./progress.js";
 
+/**
+ * How the bench runs Redis: as docker-compose.yml runs it, without persistence. A user's hash holds
+ * records of about 350 bytes; above 64 (Redis's default hash-max-listpack-value) a hash leaves the
+ * compact listpack encoding, so production raises it (see docs/benchmarks.md for what it buys).
+ * The cluster suite's nodes run with the same arguments.
+ */
+export const REDIS_ARGS: string[] = ["--hash-max-listpack-value", "1024"];
+
 export interface BenchContext {
   url: string;
   sizes: Sizes;

@@ -1,6 +1,8 @@
 /**
  * `pnpm bench [--quick] [--only reads,writes,...] [--out dir]`: runs the
- * benchmarks and writes docs/benchmarks.md and docs/benchmarks.json.
+ * benchmarks and writes docs/benchmarks.md and docs/benchmarks.json. Every
+ * suite runs by default; the `cluster` suite starts a loopback Redis Cluster
+ * beside the single server (`--only cluster` runs it alone).
  */
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";

@@ -23,6 +23,10 @@ export interface Sizes {
   latencySweepUsers: number;
   /** Length of one latency window; a window counts only if the sweep ran from its start to its end. */
   latencyWindowMs: number;
+  /** Dangling users swept by 1, 2 and 3 worker replicas on each topology in the cluster suite. */
+  clusterSweepUsers: number;
+  /** Rounds of the cluster suite's sweeps (each round seeds and sweeps once per setup). */
+  clusterSweepRounds: number;
 }
 
 export const SIZES: Record<Mode, Sizes> = {
@@ -39,6 +43,8 @@ export const SIZES: Record<Mode, Sizes> = {
     memoryUsers: 500,
     latencySweepUsers: 60_000,
     latencyWindowMs: 100,
+    clusterSweepUsers: 2_000,
+    clusterSweepRounds: 1,
   },
   quick: {
     rounds: 3,
@@ -53,6 +59,8 @@ export const SIZES: Record<Mode, Sizes> = {
     memoryUsers: 20_000,
     latencySweepUsers: 250_000,
     latencyWindowMs: 500,
+    clusterSweepUsers: 100_000,
+    clusterSweepRounds: 1,
   },
   full: {
     rounds: 5,
@@ -67,5 +75,7 @@ export const SIZES: Record<Mode, Sizes> = {
     memoryUsers: 100_000,
     latencySweepUsers: 1_000_000,
     latencyWindowMs: 500,
+    clusterSweepUsers: 1_000_000,
+    clusterSweepRounds: 2,
   },
 };

@@ -3,11 +3,12 @@
  * `main.ts` is the command line; the unit test calls this in tiny mode.
  */
 import { startRedisServer } from "@multisession/redis-server";
-import { openContext } from "./context.js";
+import { openContext, REDIS_ARGS } from "./context.js";
 import type { Figure } from "./figures.js";
 import { type Mode, SIZES } from "./modes.js";
 import { Progress } from "./progress.js";
 import { runInfo, writeReport } from "./report.js";
+import { clusterSuite } from "./suites/cluster.js";
 import { jobSuite } from "./suites/jobs.js";
 import { latencySuite } from "./suites/latency.js";
 import { memorySuite } from "./suites/memory.js";
@@ -22,16 +23,10 @@ export const SUITES = {
   sweeper: sweeperSuite,
   latency: latencySuite,
   memory: memorySuite,
+  cluster: clusterSuite,
 } as const;
 
 export type SuiteName = keyof typeof SUITES;
-
-/**
- * How the bench runs Redis: as docker-compose.yml runs it, without persistence. A user's hash holds
- * records of about 350 bytes; above 64 (Redis's default hash-max-listpack-value) a hash leaves the
- * compact listpack encoding, so production raises it (see docs/benchmarks.md for what it buys).
- */
-export const REDIS_ARGS: string[] = ["--hash-max-listpack-value", "1024"];
 
 export interface RunOptions {
   mode: Mode;

@@ -48,6 +48,8 @@ describe("the benchmark harness", () => {
       "`remove`",
       "`removeAll` (2 devices)",
       "sweeper process peak RSS",
+      "`get` on a Redis Cluster",
+      "`create` on a Redis Cluster",
     ]) {
       expect(names).toContain(expected);
     }
@@ -55,6 +57,11 @@ describe("the benchmark harness", () => {
     expect(names.some((name) => name.startsWith("sweeper: "))).toBe(true);
     expect(names.some((name) => name.startsWith("`get` p99 latency during a sweep"))).toBe(true);
     expect(names.some((name) => name.startsWith("Redis memory per session"))).toBe(true);
+    for (const where of ["single redis-server", "Redis Cluster, 3 masters"]) {
+      for (const replicas of ["1 worker replica", "2 worker replicas", "3 worker replicas"]) {
+        expect(names.some((name) => name.includes(`: ${where}, ${replicas} (`))).toBe(true);
+      }
+    }
     for (const figure of figures) {
       expect(Number.isFinite(figure.ours) && figure.ours > 0, figure.figure).toBe(true);
       expect(figure.baseline === null || figure.baseline > 0, figure.figure).toBe(true);
