@@ -8,11 +8,19 @@
  * any of them, what decodes and is live is that session for all of them.
  */
 import { randomBytes } from "node:crypto";
-import { activityKey, decodeRecord, encodeRecord, sessionKeyOf, userKey } from "@multisession/session-core";
+import {
+  activityShardKey,
+  decodeRecord,
+  encodeRecord,
+  sessionKeyOf,
+  slotOf,
+  userKey,
+} from "@multisession/session-core";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { anyString } from "./support/arbitraries.js";
 import { type AttackRedis, dumpRedis, leaked, outcomeOf, startPrivateRedis } from "./support/private-redis.js";
+import { sweepSlotsOf } from "./support/sweep.js";
 
 let env: AttackRedis;
 const secrets = new Set<string>();
@@ -76,7 +84,7 @@ const OPERATIONS = [
   "setUserInfo",
   "rotate",
   "removeAll",
-  "cleanUser",
+  "sweepSlot",
   "sweep",
 ] as const;
 
@@ -99,6 +107,7 @@ describe("planted records", () => {
           secrets.add(secret);
           const field = sessionKeyOf(secret);
           const key = userKey(prefix, USER);
+          const shard = activityShardKey(prefix, slotOf(USER));
           await env.redis.hset(key, field, value);
           if (info !== undefined) await env.redis.hset(key, "#info", info);
           const infoBefore = await env.redis.hget(key, "#info");
@@ -120,8 +129,13 @@ describe("planted records", () => {
             setUserInfo: () => store.setUserInfo(USER, secret, { set: true }),
             rotate: () => store.rotate(USER, secret),
             removeAll: () => store.removeAll(USER),
-            cleanUser: () => store.cleanUser(USER),
-            sweep: () => store.sweepDueUsers(100),
+            // The user made due in its shard, and its slot swept: it is cleaned for sure.
+            sweepSlot: async () => {
+              await env.redis.zadd(shard, 0, USER);
+              return store.sweepSlot(slotOf(USER), 100);
+            },
+            // A sweep as the worker's: due slots found, then swept (the user is due only if its score says so).
+            sweep: () => sweepSlotsOf(store, [USER, "neighbour"]),
           }[operation];
           const outcome = await outcomeOf(run as () => Promise<unknown>);
           const context = `${operation} on ${JSON.stringify(value).slice(0, 120)}`;
@@ -170,12 +184,20 @@ describe("planted records", () => {
             case "removeAll":
               expect(outcome, context).toEqual({ ok: true, value: live ? 2 : 1 });
               break;
-            case "cleanUser":
+            case "sweepSlot":
             case "sweep":
               expect(outcome.ok, context).toBe(true);
               // A dead record is gone after a cleaning; a live one stays.
-              if (operation === "cleanUser" || (await env.redis.zscore(activityKey(prefix), USER)) === null) {
+              if (operation === "sweepSlot" || (await env.redis.zscore(shard, USER)) === null) {
                 expect(await env.redis.hexists(key, field), context).toBe(live ? 1 : 0);
+              }
+              if (operation === "sweepSlot") {
+                // The user goes back in its shard at its earliest live expiry, the planted record's counted if live.
+                const earliest = Math.min(
+                  real.session.expiresAt,
+                  live ? (judged?.expiresAt ?? 0) : Number.POSITIVE_INFINITY,
+                );
+                expect(Number(await env.redis.zscore(shard, USER)), context).toBe(earliest);
               }
               break;
             default:
@@ -218,33 +240,38 @@ describe("planted records", () => {
     };
     for (const [type, plant] of Object.entries(types)) {
       const { store, prefix } = env.newStore({ idleTimeoutMs: 300, absoluteTimeoutMs: 60_000, touchIntervalMs: 0 });
-      // Users due in the activity set: live ones (kept), expired ones (cleaned) and the foreign key between them.
+      // Users due in their activity shards: live ones (kept), expired ones (cleaned) and the foreign key among them.
       const expiring = await Promise.all(["b", "d"].map((u) => store.create(`gone-${u}`)));
       await plant(env.redis, userKey(prefix, "foreign"));
       await new Promise((resolve) => setTimeout(resolve, 350));
       const live = await Promise.all(["a", "c", "e"].map((u) => store.create(`live-${u}`, { data: {} })));
       for (const created of [...live, ...expiring]) secrets.add(created.sessionId);
       const due = Date.now() - 1;
-      await env.redis.zadd(
-        activityKey(prefix),
-        ...["live-a", "gone-b", "foreign", "live-c", "gone-d", "live-e"].flatMap((userId) => [String(due), userId]),
-      );
+      const dueUsers = ["live-a", "gone-b", "foreign", "live-c", "gone-d", "live-e"];
+      for (const userId of dueUsers) await env.redis.zadd(activityShardKey(prefix, slotOf(userId)), due, userId);
       const calls: (() => Promise<unknown>)[] = [
         () => store.create("foreign"),
         () => store.get("foreign", newSecret()),
         () => store.list("foreign"),
         () => store.revoke("foreign", "A".repeat(16)),
         () => store.removeAll("foreign"),
-        () => store.cleanUser("foreign"),
+        () => store.deleteExpiredSession("foreign", "A".repeat(43)),
         () => store.rotate("foreign", newSecret()),
       ];
       for (const call of calls) {
         await outcomeOf(call); // throws on anything untyped
       }
-      const sweep = await outcomeOf(() => store.sweepDueUsers(100));
-      expect(sweep.ok || sweep.code === "ERR_SESSION_BACKEND", type).toBe(true);
-      const members = await env.redis.zrange(activityKey(prefix), "0", "-1");
-      for (const userId of ["live-a", "live-c", "live-e"]) expect(members, `${type}: ${userId}`).toContain(userId);
+      // The sweep claims every due user, the foreign one too: it is reported and skipped, the others are cleaned.
+      const sweep = await outcomeOf(() => sweepSlotsOf(store, dueUsers));
+      expect(sweep.ok, type).toBe(true);
+      expect(sweep.ok && sweep.value.usersCleaned, type).toBe(dueUsers.length);
+      for (const userId of ["live-a", "live-c", "live-e"]) {
+        expect(
+          await env.redis.zscore(activityShardKey(prefix, slotOf(userId)), userId),
+          `${type}: ${userId}`,
+        ).not.toBeNull();
+      }
+      for (const userId of ["gone-b", "gone-d"]) expect(await env.redis.exists(userKey(prefix, userId)), type).toBe(0);
       expect(await env.redis.type(userKey(prefix, "foreign")), type).toBe(type);
     }
   });

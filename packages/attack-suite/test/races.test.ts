@@ -17,6 +17,7 @@ import { decodeRecord, type Session, type SessionStore, userKey } from "@multise
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AttackRedis, outcomeOf, sleep, startPrivateRedis } from "./support/private-redis.js";
+import { sweepSlotsOf } from "./support/sweep.js";
 
 const USERS = ["ana", "ben", "cy"];
 const MAX_SESSIONS = 3;
@@ -152,7 +153,7 @@ describe("races with sessions expiring mid-run", () => {
           let running = true;
           const sweeper = (async () => {
             while (running) {
-              const result = await outcomeOf(() => store.sweepDueUsers(20));
+              const result = await outcomeOf(() => sweepSlotsOf(store, USERS, 20));
               if (!result.ok) violations.push(`sweep: ${result.code}`);
               else count("sweep:sessionsDeleted", result.value.sessionsDeleted);
               await sleep(15);
@@ -185,7 +186,7 @@ describe("races with sessions expiring mid-run", () => {
 
           // Once every session is past its absolute expiry, a sweep leaves nothing: no dangling hash.
           await sleep(OPTIONS.absoluteTimeoutMs + 50);
-          for (let i = 0; i < 10 && (await store.sweepDueUsers(100)).usersCleaned > 0; i++) {}
+          for (let i = 0; i < 10 && (await sweepSlotsOf(store, USERS)).usersCleaned > 0; i++) {}
           for (const userId of USERS) {
             const fields = await env.redis.hgetall(userKey(prefix, userId));
             const records = Object.entries(fields).filter(([field]) => field !== "#info");
