@@ -17,13 +17,17 @@ declare module "vitest" {
 export default async function setup(project: TestProject) {
   // One after the other: both probe for free ports before binding them.
   const server = await startRedisServer();
-  // No wait before a replica's first sync (Redis waits 5 s by default for more replicas to share it).
-  const cluster = await startRedisCluster({ masters: 3, replicas: 1, args: ["--repl-diskless-sync-delay", "0"] }).catch(
-    async (error) => {
-      await server.stop();
-      throw error;
-    },
-  );
+  const cluster = await startRedisCluster({
+    masters: 3,
+    replicas: 1,
+    // No wait before a replica's first sync (Redis waits 5 s by default for more replicas to share it).
+    args: ["--repl-diskless-sync-delay", "0"],
+    // A loaded CI machine may take longer than the default 10 s; a failed start fails the whole run.
+    readyTimeoutMs: 30_000,
+  }).catch(async (error) => {
+    await server.stop();
+    throw error;
+  });
   project.provide("redisUrl", server.url);
   project.provide("clusterNodes", cluster.nodes);
   return async () => {
