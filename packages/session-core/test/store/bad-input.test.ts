@@ -49,8 +49,7 @@ describe("user ids", () => {
     await expectInvalid(() => store.removeOthers(id, valid.sessionId), "userId", message);
     await expectInvalid(() => store.removeAll(id), "userId", message);
     await expectInvalid(() => store.setUserInfo(id, valid.sessionId, {}), "userId", message);
-    await expectInvalid(() => store.cleanUser(id), "userId", message);
-    await expectInvalid(() => store.cleanUsers(["fine", id]), "userIds[1]", message);
+    await expectInvalid(() => store.deleteExpiredSession(id, "A".repeat(43)), "userId", message);
   });
 
   it("keeps users whose ids differ only in case, spacing or Unicode form apart", async () => {
@@ -128,13 +127,18 @@ describe("data, device and user info", () => {
     await expectInvalid(() => store.create("valid-user", { device: device as never }), field);
   });
 
-  it.each([0, -1, 1.5, 100_001, Number.NaN])("rejects %s as a sweep or claim limit", async (limit) => {
-    await expectInvalid(() => store.sweepDueUsers(limit), "limit", /from 1 to 100000/);
-    await expectInvalid(() => store.claimDueUsers(limit), "limit", /from 1 to 100000/);
+  it.each([0, -1, 1.5, 100_001, Number.NaN])("rejects %s as a sweep or drain limit", async (limit) => {
+    await expectInvalid(() => store.sweepSlot(0, limit), "limit", /from 1 to 100000/);
+    await expectInvalid(() => store.drainLegacyActivity(limit), "limit", /from 1 to 100000/);
   });
 
-  it("rejects a non-array list of users to clean", async () => {
-    await expectInvalid(() => store.cleanUsers("solo" as never), "userIds", /must be an array/);
+  it.each([-1, 1.5, 16_384, Number.NaN])("rejects %s as a slot to sweep or look at", async (slot) => {
+    await expectInvalid(() => store.sweepSlot(slot, 10), "slot", /from 0 to 16383/);
+    await expectInvalid(() => store.findDueSlots([0, slot]), "slots[1]", /from 0 to 16383/);
+  });
+
+  it("rejects a non-array list of slots", async () => {
+    await expectInvalid(() => store.findDueSlots(7 as never), "slots", /must be an array/);
   });
 
   it("rejects a non-object input to create", async () => {

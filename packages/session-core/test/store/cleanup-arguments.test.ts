@@ -1,11 +1,19 @@
 /**
- * The cleanup operations are public too (the worker calls them, and so may an
- * operator's script): every bad argument is an InvalidInputError naming it,
- * and a call with one bad entry is refused as a whole before anything is
- * written, so no well-formed entry of the same call is silently dropped.
+ * The worker's operations are public too (the worker calls them, and so may
+ * an operator's script): every bad argument is an InvalidInputError naming
+ * it, and a call with one bad entry is refused as a whole before anything is
+ * read or written, so no well-formed entry of the same call is silently
+ * dropped.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { activityKey, InvalidInputError, type SessionStore } from "../../src/index.js";
+import {
+  activityShardKey,
+  InvalidInputError,
+  legacyActivityKey,
+  type SessionStore,
+  SLOT_COUNT,
+  slotOf,
+} from "../../src/index.js";
 import { openStore, type StoreContext } from "../support/store-context.js";
 
 let ctx: StoreContext;
@@ -27,81 +35,84 @@ async function invalidField(action: () => Promise<unknown>): Promise<string> {
 
 const call = <T>(fn: (...args: never[]) => T, ...args: unknown[]) => (fn as (...a: unknown[]) => T)(...args);
 
-describe("rescheduleUsers", () => {
-  const bad: [string, unknown, string][] = [
-    ["null", null, "entries"],
-    ["a string", "user", "entries"],
-    ["an object", { userId: "u", dueAt: 1 }, "entries"],
-    ["a null entry", [null], "entries[0]"],
-    ["a number entry", [7], "entries[0]"],
-    ["a bad user id", [{ userId: "a{b", dueAt: 1 }], "entries[0].userId"],
-    ["a missing user id", [{ dueAt: 1 }], "entries[0].userId"],
-    ["a NaN dueAt", [{ userId: "u", dueAt: Number.NaN }], "entries[0].dueAt"],
-    ["an Infinity dueAt", [{ userId: "u", dueAt: Number.POSITIVE_INFINITY }], "entries[0].dueAt"],
-    ["a string dueAt", [{ userId: "u", dueAt: "1700000000000" }], "entries[0].dueAt"],
-    ["a negative dueAt", [{ userId: "u", dueAt: -5 }], "entries[0].dueAt"],
-    ["a fractional dueAt", [{ userId: "u", dueAt: 1.5 }], "entries[0].dueAt"],
-  ];
-  for (const [what, entries, field] of bad) {
-    it(`refuses ${what} with InvalidInputError naming ${field}`, async () => {
-      expect(await invalidField(() => call(store.rescheduleUsers.bind(store), entries))).toBe(field);
+const badSlots: unknown[] = [null, undefined, "5", Number.NaN, Number.POSITIVE_INFINITY, -1, 1.5, SLOT_COUNT, 2 ** 53];
+const badLimits: unknown[] = [null, "5", Number.NaN, 0, -1, 1.5, 100_001];
+
+describe("findDueSlots", () => {
+  it("refuses a slot list that is not an array", async () => {
+    for (const slots of [null, undefined, 5, "0,1", { 0: 1, length: 1 }, new Set([1])]) {
+      expect(await invalidField(() => call(store.findDueSlots.bind(store), slots)), String(slots)).toBe("slots");
+    }
+  });
+
+  for (const slot of badSlots) {
+    it(`names the bad entry ${String(slot)} of a slot list by its index`, async () => {
+      expect(await invalidField(() => call(store.findDueSlots.bind(store), [0, 1, slot]))).toBe("slots[2]");
     });
   }
 
-  it("refuses a call with one bad entry as a whole: nothing is written and nothing logged as a Redis failure", async () => {
-    const key = activityKey(ctx.prefix);
-    const entries = [
-      { userId: "good-1", dueAt: 1_000 },
-      { userId: "good-2", dueAt: Number.NaN },
-      { userId: "good-3", dueAt: 3_000 },
-    ];
-    expect(await invalidField(() => store.rescheduleUsers(entries))).toBe("entries[1].dueAt");
-    expect(await ctx.redis.zcard(key)).toBe(0);
-    expect(ctx.logs.filter((line) => line.msg === "activity update failed")).toEqual([]);
+  it("refuses a call with one bad entry as a whole, though another entry is due", async () => {
+    await ctx.redis.zadd(activityShardKey(ctx.prefix, slotOf("due-user")), 1, "due-user");
+    expect(await store.findDueSlots([slotOf("due-user")])).toEqual([slotOf("due-user")]);
+    expect(await invalidField(() => call(store.findDueSlots.bind(store), [slotOf("due-user"), -1]))).toBe("slots[1]");
   });
 
-  it("schedules every well-formed entry of a good call", async () => {
-    const key = activityKey(ctx.prefix);
-    await store.rescheduleUsers([
-      { userId: "ok-1", dueAt: 1_000 },
-      { userId: "ok-2", dueAt: 2_000 },
-    ]);
-    expect(await ctx.redis.zscore(key, "ok-1")).toBe("1000");
-    expect(await ctx.redis.zscore(key, "ok-2")).toBe("2000");
+  it("accepts the first and the last slot", async () => {
+    expect(await store.findDueSlots([0, SLOT_COUNT - 1])).toEqual([]);
   });
 });
 
-describe("cleanUser and cleanUsers", () => {
-  it("refuses a user id list that is not an array", async () => {
-    expect(await invalidField(() => call(store.cleanUsers.bind(store), null))).toBe("userIds");
-    expect(await invalidField(() => call(store.cleanUsers.bind(store), "u"))).toBe("userIds");
-  });
+describe("sweepSlot", () => {
+  for (const slot of badSlots) {
+    it(`refuses the slot ${String(slot)}`, async () => {
+      expect(await invalidField(() => call(store.sweepSlot.bind(store), slot, 10))).toBe("slot");
+    });
+  }
 
-  it("names the bad entry of a user id list", async () => {
-    expect(await invalidField(() => call(store.cleanUsers.bind(store), ["fine", null]))).toBe("userIds[1]");
-    expect(await invalidField(() => call(store.cleanUsers.bind(store), ["fine", "a}b"]))).toBe("userIds[1]");
-  });
-
-  it("refuses options that are not an object with a boolean reschedule", async () => {
-    expect(await invalidField(() => call(store.cleanUser.bind(store), "u", null))).toBe("options");
-    expect(await invalidField(() => call(store.cleanUsers.bind(store), ["u"], 5))).toBe("options");
-    expect(await invalidField(() => call(store.cleanUsers.bind(store), ["u"], { reschedule: "no" }))).toBe(
-      "options.reschedule",
-    );
-  });
-});
-
-describe("claimDueUsers, sweepDueUsers and deleteExpiredSession", () => {
-  for (const limit of [null, "5", Number.NaN, 0, -1, 1.5, 100_001]) {
+  for (const limit of badLimits) {
     it(`refuses the limit ${String(limit)}`, async () => {
-      expect(await invalidField(() => call(store.claimDueUsers.bind(store), limit))).toBe("limit");
-      expect(await invalidField(() => call(store.sweepDueUsers.bind(store), limit))).toBe("limit");
+      expect(await invalidField(() => call(store.sweepSlot.bind(store), 0, limit))).toBe("limit");
     });
   }
 
+  it("claims nothing when refused: a due user stays in its shard at its score", async () => {
+    const shard = activityShardKey(ctx.prefix, slotOf("kept-due"));
+    await ctx.redis.zadd(shard, 1, "kept-due");
+    // Past the bound by one: a sweep that did not check would claim (and forget) the user.
+    expect(await invalidField(() => store.sweepSlot(slotOf("kept-due"), 100_001))).toBe("limit");
+    expect(await ctx.redis.zscore(shard, "kept-due")).toBe("1");
+  });
+
+  it("accepts the first and the last slot, and the limits 1 and 100000", async () => {
+    const none = { usersCleaned: 0, sessionsDeleted: 0, hashesDeleted: 0 };
+    expect(await store.sweepSlot(0, 1)).toEqual(none);
+    expect(await store.sweepSlot(SLOT_COUNT - 1, 100_000)).toEqual(none);
+  });
+});
+
+describe("drainLegacyActivity", () => {
+  for (const limit of badLimits) {
+    it(`refuses the limit ${String(limit)}`, async () => {
+      expect(await invalidField(() => call(store.drainLegacyActivity.bind(store), limit))).toBe("limit");
+    });
+  }
+
+  it("moves nothing when refused: the old set stays as it was", async () => {
+    const legacy = legacyActivityKey(ctx.prefix);
+    await ctx.redis.zadd(legacy, 5, "old-user");
+    expect(await invalidField(() => store.drainLegacyActivity(100_001))).toBe("limit");
+    expect(await ctx.redis.zrange(legacy, "0", "-1", "WITHSCORES")).toEqual(["old-user", "5"]);
+    expect(await ctx.redis.zscore(activityShardKey(ctx.prefix, slotOf("old-user")), "old-user")).toBeNull();
+  });
+});
+
+describe("deleteExpiredSession", () => {
   it("refuses a malformed session key or user id", async () => {
     expect(await invalidField(() => call(store.deleteExpiredSession.bind(store), "u", null))).toBe("sessionKey");
     expect(await invalidField(() => call(store.deleteExpiredSession.bind(store), "u", "short"))).toBe("sessionKey");
     expect(await invalidField(() => call(store.deleteExpiredSession.bind(store), null, "x".repeat(43)))).toBe("userId");
+    expect(await invalidField(() => call(store.deleteExpiredSession.bind(store), "a{b", "x".repeat(43)))).toBe(
+      "userId",
+    );
   });
 });

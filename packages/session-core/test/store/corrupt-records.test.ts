@@ -1,5 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { activityKey, encodeRecord, SessionNotFoundError, sessionKeyOf, userKey } from "../../src/index.js";
+import {
+  activityShardKey,
+  encodeRecord,
+  SessionNotFoundError,
+  sessionKeyOf,
+  slotOf,
+  userKey,
+} from "../../src/index.js";
+import { usersInOneSlot } from "../support/slots.js";
 import { openStore, type StoreContext } from "../support/store-context.js";
 
 let ctx: StoreContext;
@@ -7,6 +15,8 @@ beforeEach(async () => {
   ctx = await openStore();
 });
 afterEach(() => ctx.close());
+
+const shardOf = (userId: string) => activityShardKey(ctx.prefix, slotOf(userId));
 
 const later = (Date.now() + 60_000).toString(36);
 const corruptValues = [
@@ -49,11 +59,15 @@ describe("a corrupt record planted in Redis", () => {
     await ctx.redis.hset(key, "C".repeat(43), "garbage", "D".repeat(43), "1|x");
     expect(await ctx.store.removeOthers("mixed", mine.sessionId)).toBe(0);
     await ctx.redis.hset(key, "C".repeat(43), "garbage");
-    expect(await ctx.store.cleanUser("mixed")).toEqual({
-      deletedSessions: 1,
-      deletedHash: false,
-      nextDueAt: expect.any(Number),
+    await ctx.redis.zadd(shardOf("mixed"), 1, "mixed");
+    expect(await ctx.store.sweepSlot(slotOf("mixed"), 10)).toEqual({
+      usersCleaned: 1,
+      sessionsDeleted: 1,
+      hashesDeleted: 0,
     });
+    expect(await ctx.redis.hexists(key, "C".repeat(43))).toBe(0);
+    // Put back at its one live session's expiry: the corrupt record counted for nothing.
+    expect(await ctx.redis.zscore(shardOf("mixed"), "mixed")).toBe(String(mine.session.expiresAt));
     await ctx.redis.hset(key, "C".repeat(43), "garbage");
     expect(await ctx.store.removeAll("mixed")).toBe(1);
   });
@@ -74,7 +88,7 @@ describe("a corrupt record planted in Redis", () => {
 /**
  * Records whose header is well formed but which are corrupt all the same: every operation must
  * treat them as no session (the TypeScript reader and the Lua scripts share one definition), and
- * the cleanup operations must delete them.
+ * the worker's operations (the deletion job, the sweep) must delete them.
  */
 const soon = (Date.now() + 600_000).toString(36);
 const headerOnlyCorrupt = [
@@ -89,15 +103,18 @@ const headerOnlyCorrupt = [
 
 const secretOf = (label: string) => `${label.replace(/[^A-Za-z0-9]/g, "").padEnd(43, "q")}`.slice(0, 43);
 
-/** A good session and, beside it, a planted corrupt one under a known secret, due in the activity set. */
-async function plant(userId: string, value: string): Promise<{ good: string; secret: string; field: string }> {
+/** A good session and, beside it, a planted corrupt one under a known secret, due in its slot's activity shard. */
+async function plant(
+  userId: string,
+  value: string,
+): Promise<{ good: string; secret: string; field: string; expiresAt: number }> {
   const good = await ctx.store.create(userId);
   const secret = secretOf(`planted${userId}`);
   const field = sessionKeyOf(secret);
   const key = userKey(ctx.prefix, userId);
   await ctx.redis.hset(key, field, value);
-  await ctx.redis.zadd(activityKey(ctx.prefix), 1, userId);
-  return { good: good.sessionId, secret, field };
+  await ctx.redis.zadd(shardOf(userId), 1, userId);
+  return { good: good.sessionId, secret, field, expiresAt: good.session.expiresAt };
 }
 
 describe.each(headerOnlyCorrupt)("a record with %s, header well formed", (_, value) => {
@@ -137,20 +154,34 @@ describe.each(headerOnlyCorrupt)("a record with %s, header well formed", (_, val
     expect(await ctx.store.deleteExpiredSession("job", field)).toEqual({ deletedSession: true, deletedHash: false });
   });
 
-  it("is deleted by cleanUser and cleanUsers", async () => {
-    const { field } = await plant("one", value);
-    expect(await ctx.store.cleanUser("one")).toMatchObject({ deletedSessions: 1, deletedHash: false });
-    expect(await ctx.redis.hexists(userKey(ctx.prefix, "one"), field)).toBe(0);
-    const second = await plant("two", value);
-    expect(await ctx.store.cleanUsers(["two"])).toMatchObject([{ deletedSessions: 1, deletedHash: false }]);
-    expect(await ctx.redis.hexists(userKey(ctx.prefix, "two"), second.field)).toBe(0);
+  it("is deleted by the sweeper, which puts the user back at its live session's expiry", async () => {
+    const { good, field, expiresAt } = await plant("swept", value);
+    expect(await ctx.store.findDueSlots([slotOf("swept")])).toEqual([slotOf("swept")]);
+    expect(await ctx.store.sweepSlot(slotOf("swept"), 10)).toEqual({
+      usersCleaned: 1,
+      sessionsDeleted: 1,
+      hashesDeleted: 0,
+    });
+    expect(await ctx.redis.hexists(userKey(ctx.prefix, "swept"), field)).toBe(0);
+    expect(await ctx.redis.zscore(shardOf("swept"), "swept")).toBe(String(expiresAt));
+    await expect(ctx.store.get("swept", good)).resolves.toBeTruthy();
   });
 
-  it("is deleted by the sweeper", async () => {
-    const { good, field } = await plant("swept", value);
-    expect(await ctx.store.sweepDueUsers(10)).toEqual({ usersCleaned: 1, sessionsDeleted: 1, hashesDeleted: 0 });
-    expect(await ctx.redis.hexists(userKey(ctx.prefix, "swept"), field)).toBe(0);
-    await expect(ctx.store.get("swept", good)).resolves.toBeTruthy();
+  it("is deleted for each user of one sweep step, each judged on its own", async () => {
+    const { slot, userIds } = usersInOneSlot("corrupt", 2);
+    const planted = [];
+    for (const userId of userIds) planted.push(await plant(userId, value));
+    // A third user of the slot whose only record is corrupt: its hash goes.
+    const { userIds: lone } = usersInOneSlot("corrupt", 3);
+    const alone = lone[2] as string;
+    await ctx.redis.hset(userKey(ctx.prefix, alone), "E".repeat(43), value);
+    await ctx.redis.zadd(shardOf(alone), 2, alone);
+    expect(await ctx.store.sweepSlot(slot, 10)).toEqual({ usersCleaned: 3, sessionsDeleted: 3, hashesDeleted: 1 });
+    for (const [i, userId] of userIds.entries()) {
+      expect(await ctx.redis.hexists(userKey(ctx.prefix, userId), planted[i]?.field as string), userId).toBe(0);
+      await expect(ctx.store.get(userId, planted[i]?.good as string)).resolves.toBeTruthy();
+    }
+    expect(await ctx.redis.exists(userKey(ctx.prefix, alone))).toBe(0);
   });
 
   it("is left out of list and get", async () => {

@@ -14,18 +14,21 @@ import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  activityKey,
+  activityShardKey,
   CLEANUP_QUEUE_NAME,
   type CreatedSession,
+  legacyActivityKey,
   SESSION_CONNECTION_OPTIONS,
   SessionBackendError,
   SessionExpiredError,
   SessionNotFoundError,
   SessionStore,
   sessionKeyOf,
+  slotOf,
   userKey,
 } from "../../src/index.js";
 import { loadScripts } from "../../src/scripts/index.js";
+import { ALL_SLOTS } from "../support/slots.js";
 import { sleep } from "../support/store-context.js";
 
 /** Room left above what the server holds once the sessions below exist, for the fillers to take. */
@@ -69,6 +72,10 @@ let expired: CreatedSession;
 let corrupt: CreatedSession;
 const SHORT_IDLE_MS = 100;
 let shortStore: SessionStore;
+/** A user with a live session, made due in its shard before Redis fills: the sweep must clean and re-add it. */
+const DUE_LIVE = "old-13";
+
+const scoreOf = async (userId: string) => direct.zscore(activityShardKey("", slotOf(userId)), userId);
 
 async function usedMemory(): Promise<number> {
   const info = await direct.info("memory");
@@ -107,6 +114,7 @@ beforeAll(async () => {
   // so that what is measured below is the writes.
   await warmUpScripts();
   expired = await shortStore.create("expired");
+  await direct.zadd(activityShardKey("", slotOf(DUE_LIVE)), 1, DUE_LIVE);
 
   await direct.config("SET", "maxmemory", String((await usedMemory()) + ROOM_BYTES));
   for (;;) {
@@ -141,10 +149,11 @@ async function warmUpScripts(): Promise<void> {
   await store.remove("warm-up", sessionId);
   await store.removeAll("warm-up");
   await store.deleteExpiredSession("warm-up", "A".repeat(43));
-  // Takes warm-up-expired off the activity set, for cleanUsers to delete.
-  const claimed = await store.claimDueUsers(10);
-  await store.cleanUsers([...claimed, "warm-up"]);
-  await store.sweepDueUsers(10);
+  // The sweep script deletes warm-up-expired; the drain script moves a member of an old activity set.
+  expect((await store.sweepSlot(slotOf("warm-up-expired"), 10)).hashesDeleted).toBe(1);
+  await direct.zadd(legacyActivityKey(""), 1, "warm-up-legacy");
+  expect(await store.drainLegacyActivity(10)).toBe(1);
+  expect((await store.sweepSlot(slotOf("warm-up-legacy"), 10)).usersCleaned).toBe(1);
   // The read that serves a session unrenewed runs only when Redis is full.
   const unrenewed = loadScripts().readSessionUnrenewed.lua;
   await direct.eval(unrenewed, 1, userKey("", "warm-up"), sessionId);
@@ -167,7 +176,7 @@ describe("a full Redis", () => {
         expectOutOfMemory(error, "create");
         refused++;
         expect(await direct.exists(userKey("", userId))).toBe(0);
-        expect(await direct.zscore(activityKey(""), userId)).toBeNull();
+        expect(await scoreOf(userId)).toBeNull();
       }
       await expectNoGrowth();
     }
@@ -242,18 +251,32 @@ describe("a full Redis", () => {
   });
 
   it("still runs the cleanup operations", async () => {
-    // The expired session is due, and goes.
-    expect(await store.sweepDueUsers(100)).toEqual({ usersCleaned: 1, sessionsDeleted: 1, hashesDeleted: 1 });
+    // Two slots are due: the expired session's, and that of a user made due while its session lives.
+    expect(slotOf("expired")).not.toBe(slotOf(DUE_LIVE));
+    const due = [slotOf("expired"), slotOf(DUE_LIVE)].sort((a, b) => a - b);
+    expect(await store.findDueSlots(ALL_SLOTS)).toEqual(due);
+    // The expired session goes, and its hash with it.
+    expect(await store.sweepSlot(slotOf("expired"), 100)).toEqual({
+      usersCleaned: 1,
+      sessionsDeleted: 1,
+      hashesDeleted: 1,
+    });
     expect(await direct.exists(userKey("", "expired"))).toBe(0);
-    expect(await store.claimDueUsers(100)).toEqual([]);
-    expect(await store.cleanUsers(["old-13"], { reschedule: false })).toEqual([
-      { deletedSessions: 0, deletedHash: false, nextDueAt: (existing[13] as CreatedSession).session.expiresAt },
-    ]);
+    expect(await scoreOf("expired")).toBeNull();
+    // The live one is kept, and put back in its shard at its session's expiry.
+    expect(await store.sweepSlot(slotOf(DUE_LIVE), 100)).toEqual({
+      usersCleaned: 1,
+      sessionsDeleted: 0,
+      hashesDeleted: 0,
+    });
+    expect(await scoreOf(DUE_LIVE)).toBe(String((existing[13] as CreatedSession).session.expiresAt));
+    expect(await store.findDueSlots(ALL_SLOTS)).toEqual([]);
     const sessionKey = "A".repeat(43);
-    expect(await store.deleteExpiredSession("old-13", sessionKey)).toEqual({
+    expect(await store.deleteExpiredSession(DUE_LIVE, sessionKey)).toEqual({
       deletedSession: false,
       deletedHash: false,
     });
+    await expectNoGrowth();
   });
 
   it("creates and renews again once memory is freed", async () => {

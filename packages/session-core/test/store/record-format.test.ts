@@ -4,7 +4,7 @@
  * operation reads and keeps rather than deleting.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { activityKey, encodeRecord, sessionKeyOf, userKey } from "../../src/index.js";
+import { activityShardKey, encodeRecord, sessionKeyOf, slotOf, userKey } from "../../src/index.js";
 import { openStore, type StoreContext, sleep } from "../support/store-context.js";
 
 let ctx: StoreContext;
@@ -106,9 +106,18 @@ describe("a record from a newer release, with body elements this one does not kn
     expect(await ctx.store.removeOthers("counted", mine.sessionId)).toBe(1);
 
     const again = await plant("counted", newer);
-    await ctx.redis.zadd(activityKey(ctx.prefix), 1, "counted");
-    expect(await ctx.store.cleanUser("counted")).toMatchObject({ deletedSessions: 0, deletedHash: false });
-    expect(await ctx.store.sweepDueUsers(10)).toMatchObject({ sessionsDeleted: 0 });
+    const shard = activityShardKey(ctx.prefix, slotOf("counted"));
+    await ctx.redis.zadd(shard, 1, "counted");
+    expect(await ctx.store.sweepSlot(slotOf("counted"), 10)).toEqual({
+      usersCleaned: 1,
+      sessionsDeleted: 0,
+      hashesDeleted: 0,
+    });
+    // Put back at the earliest live expiry, which is the newer record's: the sweep judged it live.
+    const expiries = (await ctx.store.list("counted")).map((s) => s.expiresAt);
+    expect(expiries).toHaveLength(2);
+    expect(await ctx.redis.zscore(shard, "counted")).toBe(String(Math.min(...expiries)));
+    expect(Math.min(...expiries)).toBeLessThan(mine.session.expiresAt);
     expect(await ctx.store.deleteExpiredSession("counted", sessionKeyOf(again))).toMatchObject({
       deletedSession: false,
     });
