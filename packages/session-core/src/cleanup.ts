@@ -207,11 +207,9 @@ export class Cleanup {
       byShard.set(shard, args);
       args.push(entries[i + 1] as string, userId);
     }
-    try {
-      await Promise.all([...byShard].map(([shard, args]) => redis.zadd(shard, "LT", ...(args as [string, string]))));
-    } catch (error) {
-      throw new SessionBackendError("drainLegacyActivity", error);
-    }
+    await Promise.all(
+      [...byShard].map(([shard, args]) => this.#deps.call("drainLegacyActivity", "addToShard", [shard], args)),
+    );
     for (let i = 0; i < entries.length; i += DRAIN_PAIRS_PER_CALL * 2) {
       await this.#deps.call(
         "drainLegacyActivity",

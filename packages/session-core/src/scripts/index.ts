@@ -39,6 +39,7 @@ const SCRIPT_FILES = {
   deleteExpiredSession: "delete-expired-session-1.lua",
   sweepShard: "sweep-shard-1.lua",
   drainLegacyActivity: "drain-legacy-activity-1.lua",
+  addToShard: "add-to-shard-1.lua",
 } as const;
 
 export type ScriptName = keyof typeof SCRIPT_FILES;

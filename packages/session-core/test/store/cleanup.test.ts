@@ -323,7 +323,7 @@ describe("drainLegacyActivity (data written before the shards)", () => {
     // The drain's last step removes a member only if its old score is still the one it read.
     const legacy = legacyActivityKey(ctx.prefix);
     await ctx.redis.zadd(legacy, 100, "moving");
-    const read = await ctx.redis.zrange(legacy, 0, -1, "WITHSCORES");
+    const read = await ctx.redis.zrange(legacy, "0", "-1", "WITHSCORES");
     await ctx.redis.zadd(legacy, 50, "moving"); // an older release lowers it after the read
     await ctx.redis.zadd(shardOf("moving"), "LT", Number(read[1]), "moving");
     const sha = await ctx.redis.script(

@@ -115,6 +115,8 @@ beforeAll(async () => {
   await warmUpScripts();
   expired = await shortStore.create("expired");
   await direct.zadd(activityShardKey("", slotOf(DUE_LIVE)), 1, DUE_LIVE);
+  // What an earlier release left: the live user scored in the single activity set too.
+  await direct.zadd(legacyActivityKey(""), 2, DUE_LIVE);
 
   await direct.config("SET", "maxmemory", String((await usedMemory()) + ROOM_BYTES));
   for (;;) {
@@ -277,6 +279,14 @@ describe("a full Redis", () => {
       deletedHash: false,
     });
     await expectNoGrowth();
+  });
+
+  it("still drains the single activity set of earlier releases into the shards", async () => {
+    expect(await store.drainLegacyActivity(10)).toBe(1);
+    expect(await direct.exists(legacyActivityKey(""))).toBe(0);
+    // The shard keeps the lower of the two scores (the sweep above re-added the user at its expiry).
+    expect(await scoreOf(DUE_LIVE)).toBe("2");
+    expect(await store.drainLegacyActivity(10)).toBe(0);
   });
 
   it("creates and renews again once memory is freed", async () => {
