@@ -8,7 +8,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { activityShardKey, SLOT_COUNT, slotOf, userKey } from "@multisession/session-core";
+import { activityShardKey, DEFAULTS, SLOT_COUNT, slotOf, userKey } from "@multisession/session-core";
 import type { Cluster, Redis } from "ioredis";
 import type { BenchContext } from "../context.js";
 import type { Figure } from "../figures.js";
@@ -60,7 +60,8 @@ export async function seedDangling(redis: Redis | Cluster, users: number, tag: s
       if (i % 2 === 0) fields.push(`${i.toString(36)}l`.padEnd(43, "A"), live);
       writes.push(
         redis.hset(key, ...fields),
-        redis.pexpireat(key, now + 86_400_000 + 600_000),
+        // As the store leaves it (coverExpiry): the latest session's expiry plus keyGraceMs.
+        redis.pexpireat(key, (i % 2 === 0 ? now + 86_400_000 : now - 60_000) + DEFAULTS.keyGraceMs),
         redis.zadd(activityShardKey("", slotOf(userId)), now - 60_000, userId),
       );
     }
