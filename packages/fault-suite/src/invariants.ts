@@ -10,19 +10,21 @@
  *   revoke or removeAll covered is gone;
  * - everyHashTtlCoversLatestExpiry: every user hash has a TTL, and it
  *   reaches at least its latest-expiring record's expiry;
- * - everyHashInActivitySet: every user hash holding a session is in
- *   `<prefix>usersession-activity` with a score at or before its earliest
- *   expiry, so the sweeper will find it;
+ * - everyHashInActivitySet: every user hash holding a session is in its
+ *   slot's activity shard, `activityShardKey(prefix, slotOf(userId))`, with a
+ *   score at or before its earliest expiry, so the sweeper will find it;
  * - noUserOverLimit: no user holds more than maxSessionsPerUser live sessions;
  * - noDanglingData (after a cleanup has run): no expired record, no hash
- *   without a live session, no due activity entry left.
+ *   without a live session, no due activity entry left, and no entry in
+ *   another slot's shard than its user's.
  *
- * Each user is read in one MULTI (the hash, its expiry time, its activity
- * score and Redis's clock), so a sweep running meanwhile is seen wholly
+ * Each user is read in one MULTI (the hash, its expiry time, its score in its
+ * shard and Redis's clock), so a sweep running meanwhile is seen wholly
  * before or wholly after. Records are decoded with session-core's own
- * `decodeRecord`.
+ * `decodeRecord`. The suite runs on a single Redis, where one MULTI may span
+ * slots.
  */
-import { activityKey, decodeRecord, userKey } from "@multisession/session-core";
+import { activityShardKey, decodeRecord, slotOf, userKey } from "@multisession/session-core";
 import type { Redis } from "ioredis";
 import type { Ledger } from "./ledger.js";
 
@@ -42,39 +44,63 @@ export interface UserSnapshot {
   records: Map<string, number | null>;
   /** PEXPIRETIME of the hash: ms since the epoch, -1 without a TTL, -2 when absent. */
   expireTime: number;
-  /** The user's score in the activity set, null when absent. */
+  /** The user's score in its slot's activity shard, null when absent. */
   activityScore: number | null;
 }
 
 export interface Snapshot {
   users: Map<string, UserSnapshot>;
+  /** Activity entries found in a shard other than their user's slot's (the store never writes one). */
+  strayActivity: { userId: string; shard: string }[];
 }
 
 const READ_BATCH = 200;
 
-/** Reads every user the prefix holds (hashes and activity entries) plus `extraUsers`. */
+/** Reads every user the prefix holds (hashes and entries of every activity shard) plus `extraUsers`. */
 export async function readSnapshot(redis: Redis, prefix: string, extraUsers: Iterable<string> = []): Promise<Snapshot> {
   const userIds = new Set<string>(extraUsers);
   const before = `${prefix}usersession:{`;
   for (const key of await scanKeys(redis, `${escapeGlob(before)}*`)) {
     if (key.endsWith("}")) userIds.add(key.slice(before.length, -1));
   }
-  const activity = activityKey(prefix);
-  const members = await redis.zrange(activity, "0", "-1");
-  for (const member of members) userIds.add(member);
+  const strayActivity: Snapshot["strayActivity"] = [];
+  for (const shard of await activityShards(redis, prefix)) {
+    for (const member of await redis.zrange(shard, "0", "-1")) {
+      userIds.add(member);
+      if (activityShardKey(prefix, slotOf(member)) !== shard) strayActivity.push({ userId: member, shard });
+    }
+  }
 
   const users = new Map<string, UserSnapshot>();
   const list = [...userIds];
   for (let i = 0; i < list.length; i += READ_BATCH) {
     const batch = list.slice(i, i + READ_BATCH);
-    const snapshots = await Promise.all(batch.map((userId) => readUser(redis, prefix, activity, userId)));
+    const snapshots = await Promise.all(batch.map((userId) => readUser(redis, prefix, userId)));
     for (const snapshot of snapshots) users.set(snapshot.userId, snapshot);
   }
-  return { users };
+  return { users, strayActivity };
 }
 
-async function readUser(redis: Redis, prefix: string, activity: string, userId: string): Promise<UserSnapshot> {
+/**
+ * How many activity entries of the prefix are due (scored at or before
+ * Redis's clock), over every shard: 0 once the sweepers have caught up.
+ */
+export async function countDueActivity(redis: Redis, prefix: string): Promise<number> {
+  const [seconds, micros] = await redis.time();
+  const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  const shards = await activityShards(redis, prefix);
+  const counts = await Promise.all(shards.map((shard) => redis.zcount(shard, "-inf", String(now))));
+  return counts.reduce((sum, n) => sum + n, 0);
+}
+
+/** The prefix's activity shards that exist now (one per slot that holds users). */
+function activityShards(redis: Redis, prefix: string): Promise<string[]> {
+  return scanKeys(redis, `${escapeGlob(`${prefix}usersession-activity:{`)}*`);
+}
+
+async function readUser(redis: Redis, prefix: string, userId: string): Promise<UserSnapshot> {
   const key = userKey(prefix, userId);
+  const activity = activityShardKey(prefix, slotOf(userId));
   const replies = await redis.multi().hgetall(key).call("PEXPIRETIME", key).zscore(activity, userId).time().exec();
   if (!replies) throw new Error(`snapshot of ${userId} aborted`);
   for (const [error] of replies) if (error) throw error;
@@ -172,7 +198,7 @@ export function everyHashInActivitySet(snapshot: Snapshot): Violation[] {
     if (expiries.length === 0) continue;
     const earliest = Math.min(...expiries);
     if (user.activityScore === null) {
-      violations.push(violation("everyHashInActivitySet", user.userId, "the hash is not in the activity set"));
+      violations.push(violation("everyHashInActivitySet", user.userId, "the hash is not in its activity shard"));
     } else if (user.activityScore > earliest) {
       violations.push(
         violation(
@@ -201,8 +227,9 @@ export function noUserOverLimit(snapshot: Snapshot, maxSessionsPerUser: number):
 /**
  * Nothing left for a cleanup to do: no expired or corrupt record, no hash
  * without a live session, no activity entry that is due (score in the past)
- * or points at a missing hash. Only meaningful once a sweep has run after
- * the last expiry.
+ * or points at a missing hash, none in another slot's shard (no sweep of its
+ * user's slot would find it). Only meaningful once a sweep has run after the
+ * last expiry.
  */
 export function noDanglingData(snapshot: Snapshot): Violation[] {
   const violations: Violation[] = [];
@@ -220,6 +247,9 @@ export function noDanglingData(snapshot: Snapshot): Violation[] {
     if (user.activityScore !== null && (!user.hashExists || user.activityScore <= user.now)) {
       violations.push(violation("noDanglingData", user.userId, "a due activity entry left"));
     }
+  }
+  for (const { userId, shard } of snapshot.strayActivity) {
+    violations.push(violation("noDanglingData", userId, `an activity entry in another slot's shard (${shard})`));
   }
   return violations;
 }

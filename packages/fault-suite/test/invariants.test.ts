@@ -5,7 +5,7 @@
  * fail would make every scenario's "0 violations" worthless.
  */
 import { type RedisServer, startRedisServer } from "@multisession/redis-server";
-import { activityKey, sessionKeyOf, userKey } from "@multisession/session-core";
+import { activityShardKey, SLOT_COUNT, sessionKeyOf, slotOf, userKey } from "@multisession/session-core";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -89,14 +89,22 @@ describe("the invariants", () => {
     expect(everyHashTtlCoversLatestExpiry(await snapshot())).toHaveLength(1);
   });
 
-  it("report a hash missing from the activity set, or scored after its earliest expiry", async () => {
+  it("report a hash missing from its activity shard, scored after its earliest expiry, or only in another shard", async () => {
     const { namespace, userId, snapshot } = await twoSessions();
-    const activity = activityKey(namespace.sessionPrefix);
+    const activity = activityShardKey(namespace.sessionPrefix, slotOf(userId));
     const score = Number(await direct.zscore(activity, userId));
     await direct.zadd(activity, score + 60_000, userId);
     expect(everyHashInActivitySet(await snapshot())).toHaveLength(1);
     await direct.zrem(activity, userId);
     expect(everyHashInActivitySet(await snapshot())).toHaveLength(1);
+    // Scored in time, but in a shard a sweep of the user's slot never reads.
+    const elsewhere = activityShardKey(namespace.sessionPrefix, (slotOf(userId) + 1) % SLOT_COUNT);
+    await direct.zadd(elsewhere, score, userId);
+    const read = await snapshot();
+    expect(everyHashInActivitySet(read)).toHaveLength(1);
+    expect(noDanglingData(read).map((violation) => violation.detail)).toEqual([
+      `an activity entry in another slot's shard (${elsewhere})`,
+    ]);
   });
 
   it("report a user over the limit", async () => {

@@ -1,8 +1,8 @@
 /**
  * worker-kill: `kill -9` of the worker while it sweeps and while it runs
  * deletion jobs, cycle after cycle, then two worker replicas at once that
- * must finish the work (stalled jobs included) without ever sweeping at the
- * same time.
+ * must finish the work (stalled jobs included) between them, never sweeping
+ * one slot group at the same time nor twice in one tick.
  *
  * Each cycle seeds users with sessions that expire within seconds (some
  * users also hold a week-long session, which must survive every cleanup),
@@ -11,12 +11,13 @@
  * sessions (each read enqueues a deletion job) and kills the worker once
  * it has jobs active.
  * Afterwards: nothing acknowledged lost or undone, nothing dangling (no
- * expired record, no empty hash, no due activity entry), no job failed for
- * good, and no tick swept by both replicas.
+ * expired record, no empty hash, no due entry in any activity shard), no job
+ * failed for good, and no slot group swept by both replicas at once or twice
+ * in one tick.
  */
-import { activityKey, DEFAULTS, SessionExpiredError, sessionKeyOf } from "@multisession/session-core";
+import { DEFAULTS, SessionExpiredError, sessionKeyOf } from "@multisession/session-core";
 import type { LogLine, ServiceProcess } from "@multisession/test-kit";
-import { checkInvariants, type Violation } from "../invariants.js";
+import { checkInvariants, countDueActivity, type Violation } from "../invariants.js";
 import { Ledger } from "../ledger.js";
 import type { ScenarioContext, ScenarioResult } from "../scenario.js";
 import {
@@ -162,7 +163,7 @@ export async function workerKill(context: ScenarioContext): Promise<ScenarioResu
       await waitFor(async () => ((await expiring.queue.getJobCounts("active")).active ?? 0) > 0, 10_000, 5);
       const midSweep = worker.logs.some(isSweepProgress) && !worker.logs.some((line) => line.msg === "sweep finished");
       const counts = await expiring.queue.getJobCounts("active", "waiting", "completed");
-      const due = await direct.zcount(activityKey(namespace.sessionPrefix), "-inf", String(Date.now()));
+      const due = await countDueActivity(direct, namespace.sessionPrefix);
       worker.child.kill("SIGKILL");
       await worker.exited;
       const enqueued = await reads;
@@ -178,8 +179,9 @@ export async function workerKill(context: ScenarioContext): Promise<ScenarioResu
     // Two replicas at once take over: a last batch of work, then everything must drain.
     const enqueued = await enqueueDeletions(expiring, await seedAndExpire("wkfinal", size.finalUsers));
     context.log(`worker-kill: two replicas start; ${enqueued} more jobs enqueued`);
-    // They sweep faster than the killed ones, but still for seconds, so that both want many of the same ticks.
-    const replicaEnv = { ...KILLED_WORKER_ENV, ...size.replicas, LOG_LEVEL: "info" };
+    // They sweep faster than the killed ones, but still for seconds, so that both want many of the same groups.
+    // At debug they log each group they sweep ("group swept"), which the overlap check reads.
+    const replicaEnv = { ...KILLED_WORKER_ENV, ...size.replicas, LOG_LEVEL: "debug" };
     const replicas = await Promise.all([
       startWorker(redis.url, namespace, replicaEnv),
       startWorker(redis.url, namespace, replicaEnv),
@@ -190,7 +192,7 @@ export async function workerKill(context: ScenarioContext): Promise<ScenarioResu
       async () => {
         const counts = await expiring.queue.getJobCounts("active", "waiting", "delayed", "prioritized");
         const pending = Object.values(counts).reduce((sum, n) => sum + n, 0);
-        const due = await direct.zcount(activityKey(namespace.sessionPrefix), "-inf", String(Date.now()));
+        const due = await countDueActivity(direct, namespace.sessionPrefix);
         return pending === 0 && due === 0;
       },
       size.drainLimitMs,
@@ -235,8 +237,8 @@ export async function workerKill(context: ScenarioContext): Promise<ScenarioResu
       `Two replicas (sweep steps of ${size.replicas.SWEEP_BATCH_SIZE} users at ${size.replicas.SWEEP_DUTY_PERCENT}% ` +
         `duty, ${size.replicas.CONCURRENCY} jobs at once each) then drained everything (stalled jobs included) in ` +
         `${Math.round(drainMs)} ms; ` +
-        `${overlap.sweeps} sweeps between them (${overlap.perReplica.join(" + ")}), none at the same time, ` +
-        `no tick swept twice; ${failedJobs} jobs failed for good.`,
+        `${overlap.sweeps} group sweeps between them (${overlap.perReplica.join(" + ")}), no group swept by both at ` +
+        `once, none twice in one tick; ${failedJobs} jobs failed for good.`,
     );
     context.log(`worker-kill: drained in ${Math.round(drainMs)} ms; ${check.violations.length} violations`);
     return {
@@ -269,36 +271,43 @@ export async function workerKill(context: ScenarioContext): Promise<ScenarioResu
 }
 
 /**
- * Each replica's "sweep finished" lines as intervals [end − durationMs, end]:
- * no two replicas' intervals may overlap, and no tick may be swept twice.
+ * Each replica's "group swept" lines as intervals [end − durationMs, end]:
+ * no group may be swept twice in one tick (by either replica), and no two
+ * sweeps of one group may overlap (the group lease's promise).
  */
 function sweepOverlaps(replicas: ServiceProcess[]) {
   const sweeps = replicas.map((replica, index) =>
     replica.logs
-      .filter((line) => line.msg === "sweep finished" || line.msg === "sweep interrupted by shutdown")
+      .filter((line) => line.msg === "group swept")
       .map((line) => ({
         replica: index,
         tick: String(line.tick),
+        group: Number(line.group),
         from: line.time - Number(line.durationMs ?? 0),
         to: line.time,
       })),
   );
   const violations: Violation[] = [];
   const all = sweeps.flat();
-  const ticks = new Map<string, number>();
-  for (const sweep of all) ticks.set(sweep.tick, (ticks.get(sweep.tick) ?? 0) + 1);
-  for (const [tick, count] of ticks) {
-    if (count > 1)
-      violations.push({ invariant: "oneSweeperAtATime", userId: "-", detail: `tick ${tick} swept ${count} times` });
+  const perTick = new Map<string, number>();
+  for (const sweep of all) {
+    const key = `tick ${sweep.tick} group ${sweep.group}`;
+    perTick.set(key, (perTick.get(key) ?? 0) + 1);
   }
-  for (const a of sweeps[0] ?? []) {
-    for (const b of sweeps[1] ?? []) {
+  for (const [key, count] of perTick) {
+    if (count > 1)
+      violations.push({ invariant: "oneSweeperPerGroup", userId: "-", detail: `${key} swept ${count} times` });
+  }
+  for (let i = 0; i < all.length; i++) {
+    for (let j = i + 1; j < all.length; j++) {
+      const a = all[i] as (typeof all)[number];
+      const b = all[j] as (typeof all)[number];
       // 1 ms of slack: durations are rounded to the millisecond.
-      if (a.from < b.to - 1 && b.from < a.to - 1) {
+      if (a.group === b.group && a.from < b.to - 1 && b.from < a.to - 1) {
         violations.push({
-          invariant: "oneSweeperAtATime",
+          invariant: "oneSweeperPerGroup",
           userId: "-",
-          detail: `sweeps of ticks ${a.tick} and ${b.tick} overlap`,
+          detail: `sweeps of group ${a.group} in ticks ${a.tick} and ${b.tick} overlap`,
         });
       }
     }
