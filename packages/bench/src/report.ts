@@ -48,7 +48,7 @@ const END = "<!-- results:end -->";
 
 const number = (value: number | null, unit: string) => {
   if (value === null || Number.isNaN(value)) return "–";
-  const digits = unit === "ms" ? 2 : 0;
+  const digits = unit === "ms" || unit === "µs" ? 2 : 0;
   return `${value.toLocaleString("en", { maximumFractionDigits: digits, minimumFractionDigits: digits })} ${unit}`;
 };
 

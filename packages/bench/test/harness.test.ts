@@ -48,6 +48,7 @@ describe("the benchmark harness", () => {
       "`remove`",
       "`removeAll` (2 devices)",
       "sweeper process peak RSS",
+      "sweeper: Redis time per dangling user",
       "`get` on a Redis Cluster",
       "`create` on a Redis Cluster",
     ]) {

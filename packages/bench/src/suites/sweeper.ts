@@ -154,22 +154,34 @@ export async function sweeperSuite(ctx: BenchContext): Promise<Figure[]> {
   const oursMs: number[] = [];
   const rawMs: number[] = [];
   let last: SweepResult | undefined;
+  // Redis's own time (INFO commandstats), summed over the rounds: what each side costs the server.
+  const oursStats: CommandStats[] = [];
+  const rawStats: CommandStats[] = [];
   const rounds = Math.min(sizes.rounds, 2);
   for (let round = 0; round < rounds; round++) {
     for (const contender of round % 2 ? ["raw", "ours"] : ["ours", "raw"]) {
       await ctx.flush();
       progress.step(`sweeper: seeding ${users.toLocaleString("en")} dangling users`);
       await seedDangling(ctx.redis, users, `d${round}`);
+      await ctx.redis.config("RESETSTAT");
       if (contender === "ours") {
         last = await sweepOnce(ctx.url);
         if (last.usersScanned !== users) throw new Error(`sweep scanned ${last.usersScanned} of ${users} users`);
         oursMs.push(last.durationMs);
+        oursStats.push(await commandStats(ctx.redis));
       } else {
         rawMs.push(await rawDelete(ctx.redis, users, `d${round}`));
+        rawStats.push(await commandStats(ctx.redis));
       }
       progress.step(`sweeper round ${round + 1}/${rounds}: ${contender} done`);
     }
   }
+  const redisUs = (stats: CommandStats[], commands: string[]) =>
+    stats.reduce((sum, round) => sum + commands.reduce((us, name) => us + (round[name]?.usec ?? 0), 0), 0);
+  const scriptCalls = oursStats.reduce((sum, round) => sum + (round.evalsha?.calls ?? 0), 0);
+  const oursRedisUs = redisUs(oursStats, ["evalsha", "zrange"]) / (users * rounds);
+  const rawRedisUs = redisUs(rawStats, ["del", "zrem"]) / (users * rounds);
+  const discoveryMs = redisUs(oursStats, ["zrange"]) / rounds / 1000;
   const ours = Math.min(...oursMs);
   const raw = Math.min(...rawMs);
   const usersPerSec = (ms: number) => users / (ms / 1000);
@@ -216,6 +228,17 @@ export async function sweeperSuite(ctx: BenchContext): Promise<Figure[]> {
       note: `${(fast.durationMs / 1000).toFixed(1)} s for ${users.toLocaleString("en")} users`,
     },
     {
+      figure: "sweeper: Redis time per dangling user",
+      ours: oursRedisUs,
+      baseline: rawRedisUs,
+      baselineName: "pipelined raw DEL + ZREM",
+      unit: "µs",
+      ratio: oursRedisUs / rawRedisUs,
+      target: "reported",
+      pass: null,
+      note: `Redis's own time (INFO commandstats): sweep scripts and findDueSlots' ZRANGEs (${discoveryMs.toFixed(0)} ms a sweep), ${Math.round(scriptCalls / rounds).toLocaleString("en")} script calls a sweep`,
+    },
+    {
       figure: "sweeper process peak RSS",
       ours: full.peakRssMb,
       baseline: quarter.peakRssMb,
@@ -226,4 +249,17 @@ export async function sweeperSuite(ctx: BenchContext): Promise<Figure[]> {
       pass: growth < 25,
     },
   ];
+}
+
+type CommandStats = Record<string, { calls: number; usec: number }>;
+
+/** INFO commandstats: calls and microseconds of each command since the last CONFIG RESETSTAT. */
+export async function commandStats(redis: Redis | Cluster): Promise<CommandStats> {
+  const stats: CommandStats = {};
+  for (const [, name, calls, usec] of (await redis.info("commandstats")).matchAll(
+    /^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm,
+  )) {
+    stats[name as string] = { calls: Number(calls), usec: Number(usec) };
+  }
+  return stats;
 }
