@@ -61,12 +61,17 @@ export async function openClusterContext(serverArgs: string[]): Promise<ClusterC
   const cluster = await startRedisCluster({ masters: CLUSTER_MASTERS, replicas: CLUSTER_REPLICAS, args: serverArgs });
   try {
     const redis = new Cluster(cluster.nodes, sessionClusterOptions());
-    // No offline queue: wait until the client knows the slots before the first command.
-    await new Promise<void>((resolve, reject) => {
-      redis.once("ready", resolve);
-      redis.once("error", reject);
-    });
     const queueConnection = new Cluster(cluster.nodes, queueClusterOptions());
+    // Ready: the clients know the slots (the session one has no offline queue; flush asks the other for its masters).
+    await Promise.all(
+      [redis, queueConnection].map(
+        (client) =>
+          new Promise((resolve, reject) => {
+            client.once("ready", resolve);
+            client.once("error", reject);
+          }),
+      ),
+    );
     const queue = new Queue(CLEANUP_QUEUE_NAME, { connection: queueConnection, prefix: CLUSTER_QUEUE_PREFIX });
     return {
       cluster,
@@ -74,8 +79,9 @@ export async function openClusterContext(serverArgs: string[]): Promise<ClusterC
       queue,
       nodesSpec: cluster.nodes.map(({ host, port }) => `${host}:${port}`).join(","),
       store: (options = {}) => new SessionStore({ redis, queue, ...options }),
+      // On the BullMQ connection's nodes, which have no command timeout: emptying a million keys can take seconds.
       flush: async () => {
-        await Promise.all(redis.nodes("master").map((node) => node.flushall()));
+        await Promise.all(queueConnection.nodes("master").map((node) => node.flushall()));
       },
       async close() {
         await queue.close();

@@ -59,8 +59,9 @@ export async function openContext(url: string, sizes: Sizes, progress: Progress)
     nodeRedis,
     connectRedis,
     store: (options = {}) => new SessionStore({ redis, queue, ...options }),
+    // On the BullMQ connection, which has no command timeout: emptying a million keys can take seconds.
     flush: async () => {
-      await redis.flushall();
+      await queueConnection.flushall();
     },
     async close() {
       await queue.close();
