@@ -12,7 +12,8 @@
   all Redis checks for keys a script did not declare.
 
   Cleaning one user:
-  - no key (it expired away): nothing to delete, nothing to put back;
+  - no key (it expired away, PEXPIRETIME -2): nothing to delete, nothing to
+    put back;
   - a key of another type (a foreign writer sharing the prefix): left as it
     is, not put back, and reported;
   - a hash whose TTL minus the grace is past: the TTL always covers the
@@ -47,18 +48,28 @@ for i = 1, #due, 500 do
 end
 
 local sessions, hashes, rescore, wrongTypes = 0, 0, {}, {}
+-- No TYPE per user: the commands that need a hash are pcalled, and a refusal asks for the type then.
+local function wrongType(i, kind)
+  wrongTypes[#wrongTypes + 1] = due[i]
+  wrongTypes[#wrongTypes + 1] = kind
+end
 for i = 1, #due do
   local key = before .. due[i] .. after
-  local kind = redis.call('TYPE', key)['ok']
-  if kind == 'hash' then
-    local keyExpiresAt = redis.call('PEXPIRETIME', key)
-    if keyExpiresAt > 0 and keyExpiresAt - graceMs <= now then
-      local fields = redis.call('HLEN', key) - redis.call('HEXISTS', key, INFO_FIELD)
-      redis.call('DEL', key)
-      sessions = sessions + fields
-      hashes = hashes + 1
+  local keyExpiresAt = redis.call('PEXPIRETIME', key)
+  if keyExpiresAt > 0 and keyExpiresAt - graceMs <= now then
+    local length = redis.pcall('HLEN', key)
+    if type(length) == 'table' then
+      wrongType(i, redis.call('TYPE', key)['ok'])
     else
-      local deleted, deletedHash, earliest = cleanHash(key, now)
+      sessions = sessions + length - redis.call('HEXISTS', key, INFO_FIELD)
+      redis.call('DEL', key)
+      hashes = hashes + 1
+    end
+  elseif keyExpiresAt ~= -2 then
+    local deleted, deletedHash, earliest, kind = cleanHash(key, now)
+    if kind then
+      wrongType(i, kind)
+    else
       sessions = sessions + deleted
       hashes = hashes + deletedHash
       if earliest > 0 then
@@ -66,9 +77,6 @@ for i = 1, #due do
         rescore[#rescore + 1] = due[i]
       end
     end
-  elseif kind ~= 'none' then
-    wrongTypes[#wrongTypes + 1] = due[i]
-    wrongTypes[#wrongTypes + 1] = kind
   end
 end
 for i = 1, #rescore, 1000 do
