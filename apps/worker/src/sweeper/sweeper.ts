@@ -101,6 +101,9 @@ const newRun = (tick: string): SweepRun => ({
   reported: false,
 });
 
+/** A lane sleeps the rest it owes once it reaches this (see `rester`). */
+const REST_AT_LEAST_MS = 5;
+
 export function createSweeper(options: SweeperOptions): Sweeper {
   const { store, lease, batchSize, budgetMs, logger, metrics } = options;
   const groupSlots = Array.from({ length: lease.groups }, (_, group) => slotsOfGroup(group, lease.groups));
@@ -110,8 +113,22 @@ export function createSweeper(options: SweeperOptions): Sweeper {
   const repeats = repeatedErrors(logger);
 
   const outOfBudget = (run: SweepRun) => performance.now() - run.startedAt >= budgetMs;
-  const rest = (stepStarted: number) =>
-    sleep(((performance.now() - stepStarted) * (100 - options.dutyPercent)) / options.dutyPercent);
+  /**
+   * The rest a lane owes after its steps: t × (100 − duty) / duty ms per step of t ms, slept once it adds
+   * up to REST_AT_LEAST_MS. A step is often under a millisecond (one shard), and a timer sleeps a
+   * millisecond at least, so resting after every step would rest far more than the duty asks.
+   */
+  const rester = () => {
+    let owedMs = 0;
+    return async (stepStarted: number) => {
+      if (options.dutyPercent >= 100) return;
+      owedMs += ((performance.now() - stepStarted) * (100 - options.dutyPercent)) / options.dutyPercent;
+      if (owedMs < REST_AT_LEAST_MS) return;
+      const restStarted = performance.now();
+      await sleep(owedMs);
+      owedMs -= performance.now() - restStarted;
+    };
+  };
 
   /**
    * Walks every group once from a random start. A group that fails is left (its mark stays, so its
@@ -201,13 +218,14 @@ export function createSweeper(options: SweeperOptions): Sweeper {
 
   /** Users of the single activity set of older releases, moved into their shards, `batchSize` at a time. */
   async function drainLegacy(run: SweepRun, going: () => boolean): Promise<void> {
+    const rest = rester();
     let moved = 0;
     while (going()) {
       const stepStarted = performance.now();
       const step = await store.drainLegacyActivity(batchSize);
       moved += step;
       if (step < batchSize) break;
-      if (options.dutyPercent < 100) await rest(stepStarted);
+      await rest(stepStarted);
     }
     if (moved > 0) logger.info({ tick: run.tick, moved }, "moved users from the legacy activity set into their shards");
   }
@@ -223,6 +241,7 @@ export function createSweeper(options: SweeperOptions): Sweeper {
     let next = 0;
     let finished = false;
     const lane = async () => {
+      const rest = rester();
       let slot: number | undefined;
       while (!finished) {
         if (slot === undefined) {
@@ -241,7 +260,7 @@ export function createSweeper(options: SweeperOptions): Sweeper {
         logger.debug({ slot, step: step.usersCleaned, usersScanned: summary.usersScanned }, "sweep progress");
         if (step.usersCleaned < batchSize) slot = undefined;
         const more = slot !== undefined || next < dueSlots.length;
-        if (more && options.dutyPercent < 100) await rest(stepStarted);
+        if (more) await rest(stepStarted);
       }
     };
     try {
