@@ -25,6 +25,9 @@ async function seedDueUsers(): Promise<Record<string, string>> {
     SWEEP_BATCH_SIZE: "1",
     SWEEP_DUTY_PERCENT: "5",
     SWEEP_LEASE_MS: "2000",
+    // Two groups: a replica's walk over the other group ends within seconds, so the next tick reaches the
+    // killed replica's group soon after its lease expired (with 16, a slow walk could outlast the wait).
+    SWEEP_SLOT_GROUPS: "2",
   };
 }
 

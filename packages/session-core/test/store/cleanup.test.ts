@@ -226,6 +226,14 @@ forEachTopology((topology) => {
       }
       await ctx.redis.hset(userKey(ctx.prefix, userIds[1] as string), "C".repeat(43), "corrupt");
       await sleep(350);
+      // The dead sessions, counted in Redis: a user's second short session may already have dropped its first
+      // (a create drops the expired ones) when the machine is slow.
+      let expiredSessions = 0;
+      for (const userId of userIds) {
+        const fields = await ctx.redis.hkeys(userKey(ctx.prefix, userId));
+        expiredSessions += fields.filter((field) => field !== "#info").length - (kept.has(userId) ? 1 : 0);
+      }
+      expect(expiredSessions).toBeGreaterThanOrEqual(userIds.length + 1);
 
       const first = await ctx.store.sweepSlot(slot, 10);
       expect(first.usersCleaned).toBe(10);
@@ -233,13 +241,15 @@ forEachTopology((topology) => {
       for (const userId of userIds.slice(0, 10)) expect(await score(userId), userId).toBe(kept.get(userId) ?? null);
       const rest = await ctx.store.sweepSlot(slot, 100_000);
       expect(first.usersCleaned + rest.usersCleaned).toBe(userIds.length);
-      const expiredSessions = userIds.length + Math.ceil(userIds.length / 3) + 1;
       expect(first.sessionsDeleted + rest.sessionsDeleted).toBe(expiredSessions);
       expect(first.hashesDeleted + rest.hashesDeleted).toBe(userIds.length - kept.size);
       expect(await ctx.store.sweepSlot(slot, 100)).toEqual({ usersCleaned: 0, sessionsDeleted: 0, hashesDeleted: 0 });
       for (const userId of userIds) {
         expect(await score(userId), userId).toBe(kept.get(userId) ?? null);
-        expect(await ctx.redis.hlen(userKey(ctx.prefix, userId)), userId).toBe(kept.has(userId) ? 2 : 0);
+        // One live session left for a kept user (its user info too, unless a slow setup let its short sessions
+        // expire before the long one was created, which starts the hash afresh); nothing for the others.
+        const fields = await ctx.redis.hkeys(userKey(ctx.prefix, userId));
+        expect(fields.filter((field) => field !== "#info").length, userId).toBe(kept.has(userId) ? 1 : 0);
       }
     });
 
