@@ -25,8 +25,7 @@ async function seedDueUsers(): Promise<Record<string, string>> {
     SWEEP_BATCH_SIZE: "1",
     SWEEP_DUTY_PERCENT: "5",
     SWEEP_LEASE_MS: "2000",
-    // Two groups: a replica's walk over the other group ends within seconds, so the next tick reaches the
-    // killed replica's group soon after its lease expired (with 16, a slow walk could outlast the wait).
+    // Two groups, so the killed replica's group is one of few for the next replica to come back to.
     SWEEP_SLOT_GROUPS: "2",
   };
 }
@@ -60,7 +59,9 @@ describe("sweeps that do not finish", () => {
     const killedAt = Date.now();
     await killed.stop("SIGKILL");
 
-    const next = await startWorker(env);
+    // The next replica's walks end after a second (its budget), so however slow its steps on a loaded
+    // machine, a tick soon after the killed replica's lease expired takes that group and reports the mark.
+    const next = await startWorker({ ...env, SWEEP_BUDGET_MS: "1000" });
     workers.push(next);
     const report = await next.waitForLog((line) => line.msg === "previous sweep did not finish", 20_000);
     expect(report.level).toBe(40);
