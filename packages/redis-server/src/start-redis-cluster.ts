@@ -121,8 +121,6 @@ export async function startRedisCluster({
       const args = ["--cluster-enabled", "yes", "--cluster-config-file", join(dir, "nodes.conf")];
       args.push("--cluster-node-timeout", String(nodeTimeoutMs));
       // `--dir` through args, not the `dir` option, which would turn on AOF.
-      // A replica's first sync starts at once (Redis waits 5 s by default for more replicas to share it).
-      args.push("--repl-diskless-sync-delay", "0");
       args.push("--cluster-port", String(await findFreePort()), "--dir", dir, ...extraArgs);
       servers.push(await startRedisServer({ args }));
     }
