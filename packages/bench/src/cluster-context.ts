@@ -8,6 +8,7 @@
  * keys share one hash tag (`{bull}`, as QUEUE_PREFIX is set on a cluster).
  */
 import { type RedisCluster, startRedisCluster } from "@multisession/redis-server";
+import { queueClusterOptions, sessionClusterOptions } from "@multisession/service-kit";
 import {
   CLEANUP_QUEUE_NAME,
   SESSION_CONNECTION_OPTIONS,
@@ -15,7 +16,7 @@ import {
   type SessionStoreOptions,
 } from "@multisession/session-core";
 import { Queue } from "bullmq";
-import { Cluster, type ClusterOptions } from "ioredis";
+import { Cluster } from "ioredis";
 
 export const CLUSTER_MASTERS = 3;
 export const CLUSTER_REPLICAS = 1;
@@ -35,32 +36,10 @@ export interface ClusterContext {
   close(): Promise<void>;
 }
 
-/** The session connection's options on a cluster, as service-kit's connectRedis builds them. */
-export function sessionClusterOptions(): ClusterOptions {
-  const {
-    retryStrategy: _,
-    enableAutoPipelining,
-    autoPipeliningIgnoredCommands,
-    ...perNode
-  } = SESSION_CONNECTION_OPTIONS;
-  return {
-    redisOptions: { ...perNode },
-    enableAutoPipelining,
-    autoPipeliningIgnoredCommands: [...autoPipeliningIgnoredCommands],
-    enableOfflineQueue: false,
-    scaleReads: "master",
-    slotsRefreshTimeout: Math.max(1_000, perNode.commandTimeout),
-  };
-}
-
-export function queueClusterOptions(): ClusterOptions {
-  return { redisOptions: { maxRetriesPerRequest: null }, scaleReads: "master" };
-}
-
 export async function openClusterContext(serverArgs: string[]): Promise<ClusterContext> {
   const cluster = await startRedisCluster({ masters: CLUSTER_MASTERS, replicas: CLUSTER_REPLICAS, args: serverArgs });
   try {
-    const redis = new Cluster(cluster.nodes, sessionClusterOptions());
+    const redis = new Cluster(cluster.nodes, sessionClusterOptions(SESSION_CONNECTION_OPTIONS.commandTimeout));
     const queueConnection = new Cluster(cluster.nodes, queueClusterOptions());
     // Ready: the clients know the slots (the session one has no offline queue; flush asks the other for its masters).
     await Promise.all(

@@ -12,6 +12,7 @@
  * summary and peak RSS.
  */
 import { createInterface } from "node:readline";
+import { queueClusterOptions, sessionClusterOptions } from "@multisession/service-kit";
 import { CLEANUP_QUEUE_NAME, SESSION_CONNECTION_OPTIONS, SessionStore } from "@multisession/session-core";
 import { createMetrics } from "@multisession/worker/dist/metrics.js";
 import { SweepLease } from "@multisession/worker/dist/sweeper/lease.js";
@@ -19,7 +20,7 @@ import { createSweeper } from "@multisession/worker/dist/sweeper/sweeper.js";
 import { Queue } from "bullmq";
 import { Cluster, Redis } from "ioredis";
 import { pino } from "pino";
-import { CLUSTER_QUEUE_PREFIX, queueClusterOptions, sessionClusterOptions } from "./cluster-context.js";
+import { CLUSTER_QUEUE_PREFIX } from "./cluster-context.js";
 
 const [target = "", batch, concurrency, duty, groups, tick] = process.argv.slice(2);
 const logger = pino({ level: "silent" });
@@ -33,7 +34,7 @@ const clusterNodes = target.startsWith("cluster:")
       })
   : null;
 const redis = clusterNodes
-  ? new Cluster(clusterNodes, sessionClusterOptions())
+  ? new Cluster(clusterNodes, sessionClusterOptions(SESSION_CONNECTION_OPTIONS.commandTimeout))
   : new Redis(target, { ...SESSION_CONNECTION_OPTIONS });
 const queueConnection = clusterNodes
   ? new Cluster(clusterNodes, queueClusterOptions())

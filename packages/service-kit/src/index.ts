@@ -20,8 +20,10 @@ export {
   type ConnectRedisOptions,
   clusterStateOk,
   connectRedis,
+  queueClusterOptions,
   type RedisClient,
   type RedisConnections,
   redisAnswers,
+  sessionClusterOptions,
 } from "./redis.js";
 export { type CloseOnSignalsOptions, type CloseStep, closeOnSignals, ShutdownDeadlineError } from "./shutdown.js";

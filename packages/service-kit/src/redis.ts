@@ -17,7 +17,7 @@
  * fails at once instead of waiting for it to come back.
  */
 import { reconnectDelayMs, SESSION_CONNECTION_OPTIONS } from "@multisession/session-core";
-import { Cluster, Redis } from "ioredis";
+import { Cluster, type ClusterOptions, Redis } from "ioredis";
 import type { Logger } from "pino";
 import { settlesWithin } from "./close.js";
 import type { ClusterNode, RedisTarget } from "./env.js";
@@ -135,7 +135,11 @@ function refuseClusterNode(client: Redis, service: string): Promise<void> {
   });
 }
 
-function connectCluster(nodes: readonly ClusterNode[], service: string, commandTimeout: number) {
+/**
+ * The session connection's options on a cluster: SESSION_CONNECTION_OPTIONS on every node, and the
+ * cluster-level bounds. Exported so that the bench measures exactly what the services run.
+ */
+export function sessionClusterOptions(commandTimeout: number, connectionName?: string): ClusterOptions {
   // The cluster reconnects as a whole (clusterRetryStrategy); its nodes' connections never retry on their own.
   const {
     retryStrategy: _,
@@ -143,8 +147,8 @@ function connectCluster(nodes: readonly ClusterNode[], service: string, commandT
     autoPipeliningIgnoredCommands,
     ...perNode
   } = SESSION_CONNECTION_OPTIONS;
-  const sessions = new Cluster([...nodes], {
-    redisOptions: { ...perNode, commandTimeout, connectionName: `${service}:sessions` },
+  return {
+    redisOptions: { ...perNode, commandTimeout, connectionName },
     enableAutoPipelining,
     autoPipeliningIgnoredCommands: [...autoPipeliningIgnoredCommands],
     clusterRetryStrategy: reconnectDelayMs,
@@ -153,16 +157,25 @@ function connectCluster(nodes: readonly ClusterNode[], service: string, commandT
     // A replica lags its master: a session read there could miss a login or see a revoked session.
     scaleReads: "master",
     slotsRefreshTimeout: Math.max(1_000, commandTimeout),
-  });
-  const queue = new Cluster([...nodes], {
+  };
+}
+
+/** BullMQ's connection options on a cluster (its commands wait: maxRetriesPerRequest null). */
+export function queueClusterOptions(connectionName?: string): ClusterOptions {
+  return {
     redisOptions: {
       maxRetriesPerRequest: null,
       maxLoadingRetryTime: SESSION_CONNECTION_OPTIONS.maxLoadingRetryTime,
-      connectionName: `${service}:queue`,
+      connectionName,
     },
     clusterRetryStrategy: reconnectDelayMs,
     scaleReads: "master",
-  });
+  };
+}
+
+function connectCluster(nodes: readonly ClusterNode[], service: string, commandTimeout: number) {
+  const sessions = new Cluster([...nodes], sessionClusterOptions(commandTimeout, `${service}:sessions`));
+  const queue = new Cluster([...nodes], queueClusterOptions(`${service}:queue`));
   return { sessions, queue };
 }
 
