@@ -88,17 +88,21 @@ describe("a corrupt record planted in Redis", () => {
 /**
  * Records whose header is well formed but which are corrupt all the same: every operation must
  * treat them as no session (the TypeScript reader and the Lua scripts share one definition), and
- * the worker's operations (the deletion job, the sweep) must delete them.
+ * the deletion job must delete them. The sweep reads no further than the expiry a header states:
+ * it deletes such a record once that time is past (or at once when no time can be read), and
+ * until then leaves it to the read or list that meets it first.
  */
 const soon = (Date.now() + 600_000).toString(36);
+const past = (Date.now() - 600_000).toString(36);
+/** Label, the record, and whether its header states an expiry the sweep can read. */
 const headerOnlyCorrupt = [
-  ["a body that is not JSON", `2|1|1|${soon}|${soon}|{not json`],
-  ["a body that is an object", `2|1|1|${soon}|${soon}|{"d":1}`],
-  ["a device field that is a number", `2|1|1|${soon}|${soon}|[1,5]`],
-  ["a stored handle that is not one", `2|1|1|${soon}|${soon}|[1,null,null,null,null,"short"]`],
-  ["a number JSON does not allow (cjson would)", `2|1|1|${soon}|${soon}|[1.]`],
-  ["a time of 11 digits", `2|1|1|${soon.padStart(11, "0")}|${soon}|[1]`],
-  ["a time of 16 digits", `2|1|1|${soon.padStart(16, "0")}|${soon}|[1]`],
+  ["a body that is not JSON", (at: string) => `2|1|1|${at}|${at}|{not json`, true],
+  ["a body that is an object", (at: string) => `2|1|1|${at}|${at}|{"d":1}`, true],
+  ["a device field that is a number", (at: string) => `2|1|1|${at}|${at}|[1,5]`, true],
+  ["a stored handle that is not one", (at: string) => `2|1|1|${at}|${at}|[1,null,null,null,null,"short"]`, true],
+  ["a number JSON does not allow (cjson would)", (at: string) => `2|1|1|${at}|${at}|[1.]`, true],
+  ["a time of 11 digits", (at: string) => `2|1|1|${at.padStart(11, "0")}|${at}|[1]`, false],
+  ["a time of 16 digits", (at: string) => `2|1|1|${at.padStart(16, "0")}|${at}|[1]`, false],
 ] as const;
 
 const secretOf = (label: string) => `${label.replace(/[^A-Za-z0-9]/g, "").padEnd(43, "q")}`.slice(0, 43);
@@ -117,7 +121,10 @@ async function plant(
   return { good: good.sessionId, secret, field, expiresAt: good.session.expiresAt };
 }
 
-describe.each(headerOnlyCorrupt)("a record with %s, header well formed", (_, value) => {
+describe.each(headerOnlyCorrupt)("a record with %s, header well formed", (_, record, statesExpiry) => {
+  const value = record(soon);
+  const stated = 1 + Number.parseInt(soon, 36);
+
   it("does not let removeOthers act on its behalf", async () => {
     const { good, secret } = await plant("others", value);
     await expect(ctx.store.removeOthers("others", secret)).rejects.toBeInstanceOf(SessionNotFoundError);
@@ -154,31 +161,37 @@ describe.each(headerOnlyCorrupt)("a record with %s, header well formed", (_, val
     expect(await ctx.store.deleteExpiredSession("job", field)).toEqual({ deletedSession: true, deletedHash: false });
   });
 
-  it("is deleted by the sweeper, which puts the user back at its live session's expiry", async () => {
-    const { good, field, expiresAt } = await plant("swept", value);
+  it("is kept by the sweeper until its stated expiry, unless no expiry can be read, and never served", async () => {
+    const { good, secret, field, expiresAt } = await plant("swept", value);
     expect(await ctx.store.findDueSlots([slotOf("swept")])).toEqual([slotOf("swept")]);
     expect(await ctx.store.sweepSlot(slotOf("swept"), 10)).toEqual({
       usersCleaned: 1,
-      sessionsDeleted: 1,
+      sessionsDeleted: statesExpiry ? 0 : 1,
       hashesDeleted: 0,
     });
+    expect(await ctx.redis.hexists(userKey(ctx.prefix, "swept"), field)).toBe(statesExpiry ? 1 : 0);
+    // Back in its shard at the earlier of its live session's expiry and the corrupt record's stated one.
+    const score = statesExpiry ? Math.min(stated, expiresAt) : expiresAt;
+    expect(await ctx.redis.zscore(shardOf("swept"), "swept")).toBe(String(score));
+    await expect(ctx.store.get("swept", secret)).rejects.toBeInstanceOf(SessionNotFoundError);
     expect(await ctx.redis.hexists(userKey(ctx.prefix, "swept"), field)).toBe(0);
-    expect(await ctx.redis.zscore(shardOf("swept"), "swept")).toBe(String(expiresAt));
     await expect(ctx.store.get("swept", good)).resolves.toBeTruthy();
   });
 
-  it("is deleted for each user of one sweep step, each judged on its own", async () => {
+  it("is deleted by the sweeper once its stated expiry is past, for each user of one step on its own", async () => {
+    const expired = record(past);
     const { slot, userIds } = usersInOneSlot("corrupt", 2);
     const planted = [];
-    for (const userId of userIds) planted.push(await plant(userId, value));
+    for (const userId of userIds) planted.push(await plant(userId, expired));
     // A third user of the slot whose only record is corrupt: its hash goes.
     const { userIds: lone } = usersInOneSlot("corrupt", 3);
     const alone = lone[2] as string;
-    await ctx.redis.hset(userKey(ctx.prefix, alone), "E".repeat(43), value);
+    await ctx.redis.hset(userKey(ctx.prefix, alone), "E".repeat(43), expired);
     await ctx.redis.zadd(shardOf(alone), 2, alone);
     expect(await ctx.store.sweepSlot(slot, 10)).toEqual({ usersCleaned: 3, sessionsDeleted: 3, hashesDeleted: 1 });
     for (const [i, userId] of userIds.entries()) {
       expect(await ctx.redis.hexists(userKey(ctx.prefix, userId), planted[i]?.field as string), userId).toBe(0);
+      expect(await ctx.redis.zscore(shardOf(userId), userId)).toBe(String(planted[i]?.expiresAt));
       await expect(ctx.store.get(userId, planted[i]?.good as string)).resolves.toBeTruthy();
     }
     expect(await ctx.redis.exists(userKey(ctx.prefix, alone))).toBe(0);
