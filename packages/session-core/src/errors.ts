@@ -128,6 +128,34 @@ export class RevocationNotReplicatedError extends SessionError {
   }
 }
 
+/**
+ * The HTTP status an API answers for each code: what the framework plugins
+ * use, and what a server with its own glue should use too. Keyed by every
+ * code, so a new code cannot ship without its status.
+ */
+export const HTTP_STATUS_OF_CODE: Readonly<Record<SessionErrorCode, number>> = Object.freeze({
+  // Unknown, revoked, expired: the caller must log in (again).
+  [ERROR_CODES.SESSION_NOT_FOUND]: 401,
+  [ERROR_CODES.SESSION_EXPIRED]: 401,
+  // The user already has the most sessions allowed (onLimit "reject"): the request conflicts with that state.
+  [ERROR_CODES.SESSION_LIMIT]: 409,
+  [ERROR_CODES.INVALID_INPUT]: 400,
+  // The server's own configuration is wrong: nothing the caller can change.
+  [ERROR_CODES.INVALID_OPTION]: 500,
+  // Redis is failing, or the outcome or its replication is unknown: try again later.
+  [ERROR_CODES.BACKEND]: 503,
+  [ERROR_CODES.OUTCOME_UNKNOWN]: 503,
+  [ERROR_CODES.REVOCATION_NOT_REPLICATED]: 503,
+});
+
+/**
+ * The HTTP status for anything a session-core call threw: its code's status
+ * (HTTP_STATUS_OF_CODE), and 500 for any other error.
+ */
+export function httpStatusOf(error: unknown): number {
+  return error instanceof SessionError ? HTTP_STATUS_OF_CODE[error.code] : 500;
+}
+
 /** A short, safe rendering of a received value for error messages. */
 export function describe(value: unknown): string {
   if (value === null) return "null";

@@ -8,6 +8,8 @@ export {
 } from "./cleanup-job.js";
 export {
   ERROR_CODES,
+  HTTP_STATUS_OF_CODE,
+  httpStatusOf,
   InvalidInputError,
   InvalidOptionError,
   RevocationNotReplicatedError,

@@ -68,4 +68,19 @@ describe("error registry", () => {
     expect(JSON.stringify({ ...error })).not.toContain(secret);
     expect(error.message).not.toContain(secret);
   });
+
+  it("maps every code, and nothing else, to an HTTP status", () => {
+    expect(Object.keys(core.HTTP_STATUS_OF_CODE).sort()).toEqual(Object.values(ERROR_CODES).sort());
+    expect(core.httpStatusOf(new core.SessionNotFoundError())).toBe(401);
+    expect(core.httpStatusOf(new core.SessionExpiredError(1))).toBe(401);
+    expect(core.httpStatusOf(new core.SessionLimitError(3))).toBe(409);
+    expect(core.httpStatusOf(new core.InvalidInputError("userId", "is empty"))).toBe(400);
+    expect(core.httpStatusOf(new core.SessionOutcomeUnknownError("remove", new Error("timeout")))).toBe(503);
+    expect(core.httpStatusOf(new core.RevocationNotReplicatedError("remove", 0, 1, true))).toBe(503);
+    expect(core.httpStatusOf(new Error("anything else"))).toBe(500);
+    expect(core.httpStatusOf("not even an error")).toBe(500);
+    for (const status of Object.values(core.HTTP_STATUS_OF_CODE)) {
+      expect(readme).toContain(`${status} for`);
+    }
+  });
 });
