@@ -23,10 +23,10 @@
  * script runs on a cluster as on a single Redis.
  */
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import type { Cluster, Redis } from "ioredis";
 import type { Logger } from "pino";
+import { LUA_SOURCES } from "./scripts/lua.generated.js";
 
 export interface SweepLeaseOptions {
   /** One server or a cluster: every key of the leases shares one hash tag. */
@@ -63,7 +63,12 @@ type LeaseCommands = {
   multisessionClearSweepMark(mark: string, token: string): Promise<number>;
 };
 
-const script = (file: string) => readFileSync(new URL(`./scripts/${file}`, import.meta.url), "utf8");
+/** A lease script, embedded at build time (scripts/lua.generated.ts): nothing is read from disk at run time. */
+function script(file: string): string {
+  const lua = LUA_SOURCES[file];
+  if (lua === undefined) throw new Error(`${file} is not embedded: build the worker (tools/embed-lua.mjs)`);
+  return lua;
+}
 
 /** Tick markers only need to outlive a tick's walk on every replica, clock skew included. */
 const TICK_MARKER_MS = 10 * 60_000;

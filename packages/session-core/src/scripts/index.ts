@@ -1,5 +1,7 @@
 /**
- * Loads the Lua scripts beside this file and runs them by EVALSHA. A Redis
+ * Loads the Lua scripts beside this file (embedded at build time in
+ * lua.generated.ts by tools/embed-lua.mjs, so nothing is read from disk at
+ * run time and a bundled server carries them) and runs them by EVALSHA. A Redis
  * that does not have a script cached (a fresh or restarted server, a new
  * cluster node) answers NOSCRIPT; the runner then sends the source once with
  * EVAL, which caches it, and goes on by SHA. The SHA is of the source, so two
@@ -12,7 +14,7 @@
  *
  * Files are named `<name>-<numberOfKeys>.lua`, as in BullMQ, or
  * `<name>-n.lua` when the caller passes any number of keys. A line
- * `--- @include "x"` is replaced by `includes/x.lua`.
+ * `--- @include "x"` is replaced by `includes/x.lua` when they are embedded.
  *
  * Every script opens with a flags line (Redis 7.0+), checked here: `#!lua`
  * for a script that may grow memory, which a full Redis (used_memory past
@@ -22,8 +24,8 @@
  * which and why.
  */
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import type { Cluster, Redis } from "ioredis";
+import { LUA_SOURCES } from "./lua.generated.js";
 
 const SCRIPT_FILES = {
   createSession: "create-session-2.lua",
@@ -55,17 +57,12 @@ export { asScriptReply, errorOfStatus, SCRIPT_STATUS, type ScriptReply, unexpect
 
 let loaded: Record<ScriptName, LoadedScript> | undefined;
 
-function readLua(relative: string): string {
-  return readFileSync(new URL(relative, import.meta.url), "utf8");
-}
-
 export function loadScripts(): Record<ScriptName, LoadedScript> {
   if (loaded) return loaded;
   const scripts = {} as Record<ScriptName, LoadedScript>;
   for (const [name, file] of Object.entries(SCRIPT_FILES) as [ScriptName, string][]) {
-    const lua = readLua(`./${file}`).replace(/^--- @include "([a-z-]+)"[ \t]*$/gm, (_, include: string) =>
-      readLua(`./includes/${include}.lua`),
-    );
+    const lua = LUA_SOURCES[file];
+    if (lua === undefined) throw new Error(`${file} is not embedded: build session-core (tools/embed-lua.mjs)`);
     // Redis reads the flags from the first line only, so the includes (and anything else) go below it.
     if (!/^#!lua(?: flags=[a-z-]+(?:,[a-z-]+)*)?\n/.test(lua)) {
       throw new Error(`${file} must open with its #!lua flags line`);
