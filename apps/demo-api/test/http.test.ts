@@ -36,7 +36,10 @@ describe("login", () => {
     const { token, session } = answer.body as { token: string; session: Record<string, unknown> };
     expect(session).toMatchObject({
       current: true,
-      device: { platform: "ios", userAgent: IOS_UA, name: "ios device" },
+      // Unnamed, the device is named from its user agent (a web view: WebKit, no Safari version).
+      device: { platform: "ios", userAgent: IOS_UA, name: "WebKit 605 on iOS 18" },
+      browser: "WebKit 605",
+      os: "iOS 18",
     });
     const cookie = answer.headers.get("set-cookie") ?? "";
     expect(cookie).toContain(`__Host-ms_session=${token}`);
@@ -50,6 +53,22 @@ describe("login", () => {
       device: { name: "Alice's Pixel", platform: "android", userAgent: ANDROID_UA },
     });
     expect(laptop.session).toMatchObject({ device: { platform: "web" } });
+  });
+
+  it("names an unnamed device from its user agent, else from its platform", async () => {
+    const named = async (userAgent: string) =>
+      (
+        (
+          await call(stack, "POST", "/auth/login", {
+            body: { userId: "dora", password: "demo" },
+            headers: { "user-agent": userAgent },
+          })
+        ).body as { session: { device: { name: string } } }
+      ).session.device.name;
+    expect(await named(ANDROID_UA)).toBe("Chrome 130 on Android 15");
+    expect(await named(DESKTOP_UA)).toBe("Firefox 133 on Linux");
+    expect(await named("Mozilla/5.0 (Windows NT 10.0; Win64; x64)")).toBe("Windows");
+    expect(await named("curl/8.5.0")).toBe("web device");
   });
 
   it("refuses a wrong password", async () => {
@@ -96,19 +115,32 @@ describe("authenticated routes", () => {
 
   it("GET /sessions lists the user's devices, marks the caller's, and never another user's", async () => {
     const alice = await call(stack, "GET", "/sessions", { token: laptop.token });
-    const sessions = alice.body?.sessions as { handle: string; current: boolean; device: { name: string } }[];
+    const sessions = alice.body?.sessions as {
+      handle: string;
+      current: boolean;
+      device: { name: string };
+      browser: string | null;
+      os: string | null;
+    }[];
     expect(sessions.map((s) => s.device.name).sort()).toEqual(["Alice's Pixel", "Alice's laptop"]);
     expect(sessions.find((s) => s.current)?.handle).toBe(laptop.session.handle);
     for (const session of sessions) {
       expect(Object.keys(session).sort()).toEqual([
+        "browser",
         "createdAt",
         "current",
         "device",
         "expiresAt",
         "handle",
         "lastSeenAt",
+        "os",
       ]);
     }
+    // Browser and OS names, read from each device's stored user agent.
+    expect(sessions.map((s) => [s.device.name, s.browser, s.os]).sort()).toEqual([
+      ["Alice's Pixel", "Chrome 130", "Android 15"],
+      ["Alice's laptop", "Firefox 133", "Linux"],
+    ]);
     const bobs = (await call(stack, "GET", "/sessions", { token: bob.token })).body?.sessions as { handle: string }[];
     expect(bobs.map((s) => s.handle)).toEqual([bob.session.handle]);
   });

@@ -6,6 +6,7 @@ const PUBLIC = new URL("../../public/", import.meta.url);
 const FILES = [
   ["/", "index.html", "text/html; charset=utf-8"],
   ["/app.js", "app.js", "text/javascript; charset=utf-8"],
+  ["/relative-time.js", "relative-time.js", "text/javascript; charset=utf-8"],
   ["/app.css", "app.css", "text/css; charset=utf-8"],
 ] as const;
 

@@ -1,7 +1,8 @@
 /**
- * The API alone, as a real child process, on a private redis-server of the
- * test file's own, which the test may freeze (SIGSTOP), stop and restart on
- * the same port without touching the suite's shared server.
+ * The API alone (no worker), as a real child process with the environment
+ * given, on a private redis-server of the test file's own, which the test
+ * may freeze (SIGSTOP), stop and restart on the same port without touching
+ * the suite's shared server.
  */
 import { fileURLToPath } from "node:url";
 import { type RedisServer, startRedisServer } from "@multisession/redis-server";
@@ -18,9 +19,9 @@ export interface ApiOnPrivateRedis {
   close(): Promise<void>;
 }
 
-export async function startApiOnPrivateRedis(): Promise<ApiOnPrivateRedis> {
+export async function startApiOnPrivateRedis(env: Record<string, string> = {}): Promise<ApiOnPrivateRedis> {
   let redis = await startRedisServer();
-  const api = await startService(API_MAIN, { REDIS_URL: redis.url }, "api started");
+  const api = await startService(API_MAIN, { ...env, REDIS_URL: redis.url }, "api started");
   return {
     api,
     get redis() {
