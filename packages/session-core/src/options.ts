@@ -31,25 +31,78 @@ export interface DurableRevocations {
   timeoutMs: number;
 }
 
+/**
+ * What `new SessionStore(options)` takes. Only `redis` and `queue` are
+ * required; every other field has the default its `@default` tag states
+ * (the values are in DEFAULTS). Validated once, at construction:
+ * InvalidOptionError names the option and the value received.
+ */
 export interface SessionStoreOptions {
-  /** An ioredis `Redis` or `Cluster`. The caller owns it and closes it. */
+  /**
+   * An ioredis `Redis` or `Cluster`. The caller owns it and closes it.
+   * Create it with `{ ...SESSION_CONNECTION_OPTIONS }`.
+   */
   redis: Redis | Cluster;
   /** The BullMQ `Queue` named `session-cleanup` that expired reads enqueue deletions on. The caller owns it. */
   queue: Queue;
+  /**
+   * Namespace put before every key (`<prefix>usersession:{<userId>}`): at
+   * most 64 characters, no braces or control characters.
+   * @default "" (no namespace)
+   */
   prefix?: string;
+  /**
+   * A session not seen for this long expires (sliding: reads renew it).
+   * @default 604800000 (7 days)
+   */
   idleTimeoutMs?: number;
+  /**
+   * No session lives longer than this after its creation, however active.
+   * At least idleTimeoutMs.
+   * @default 2592000000 (30 days)
+   */
   absoluteTimeoutMs?: number;
+  /**
+   * The least time between two renewal writes of one session; 0 writes on
+   * every read. Less than idleTimeoutMs.
+   * @default 60000 (1 minute)
+   */
   touchIntervalMs?: number;
+  /**
+   * Live sessions one user may hold at once, from 1 to 1000.
+   * @default 10
+   */
   maxSessionsPerUser?: number;
+  /**
+   * At the limit, `create` evicts the least recently seen session
+   * (`"evict-oldest"`) or rejects with SessionLimitError (`"reject"`).
+   * @default "evict-oldest"
+   */
   onLimit?: LimitPolicy;
+  /**
+   * The largest `data` (and user info), as bytes of JSON, from 2 to 1 MiB.
+   * @default 16384 (16 KiB)
+   */
   maxDataBytes?: number;
   /**
-   * How long a user's hash outlives its latest-expiring session. Keep it the
-   * same on every store of one prefix, the worker's included: the sweep
-   * deletes a hash whose TTL minus this is past without reading it.
+   * How long a user's hash outlives its latest-expiring session, so a late
+   * read still says "expired". Keep it the same on every store of one
+   * prefix, the worker's included: the sweep deletes a hash whose TTL minus
+   * this is past without reading it.
+   * @default 600000 (10 minutes)
    */
   keyGraceMs?: number;
+  /**
+   * How long an expired read waits for its deletion job to be enqueued
+   * before giving up (and logging); the read rejects either way.
+   * @default 2000 (2 seconds)
+   */
   enqueueTimeoutMs?: number;
+  /**
+   * A pino logger, or anything with debug/info/warn/error(obj, msg). It
+   * never sees a secret or a token.
+   * @default a silent logger
+   */
   logger?: SessionLogger;
   /**
    * Wait for replicas to acknowledge every logout and rotation (see DurableRevocations).
@@ -62,24 +115,20 @@ export interface SessionStoreOptions {
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 
+/**
+ * The defaults, for code. What each option means, and its default, is
+ * documented on its SessionStoreOptions field (options.test.ts checks the
+ * two agree).
+ */
 export const DEFAULTS = Object.freeze({
-  /** Namespace put before every key (`<prefix>usersession:{<userId>}`). Empty: no namespace. */
   prefix: "",
-  /** A session not seen for this long expires (sliding: reads renew it). 7 days. */
   idleTimeoutMs: 7 * DAY,
-  /** No session lives longer than this after its creation, however active. 30 days. */
   absoluteTimeoutMs: 30 * DAY,
-  /** The least time between two renewal writes of one session; 0 writes on every read. 1 minute. */
   touchIntervalMs: MINUTE,
-  /** Live sessions one user may hold at once. */
   maxSessionsPerUser: 10,
-  /** At the limit, `create` evicts the least recently seen session, or rejects with SessionLimitError. */
   onLimit: "evict-oldest" as LimitPolicy,
-  /** The largest `data` (and user info), as bytes of JSON. 16 KiB. */
   maxDataBytes: 16 * 1024,
-  /** A user's hash outlives its latest-expiring session by this much, so a late read still says "expired". 10 minutes. */
   keyGraceMs: 10 * MINUTE,
-  /** How long an expired read waits for its deletion job to be enqueued before giving up (and logging). 2 seconds. */
   enqueueTimeoutMs: 2_000,
 });
 

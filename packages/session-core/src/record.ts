@@ -44,17 +44,27 @@
 import type { Device, JsonValue } from "./payload.js";
 import { assertHandle, handleOf, isHandle } from "./token.js";
 
-/** One device session as callers see it. Never holds a secret. */
-export interface Session {
+/**
+ * One device session as callers see it. Never holds a secret.
+ *
+ * @typeParam Data - the type of this session's `data` (see SessionStore).
+ * @typeParam UserInfo - the type of the user info all of the user's sessions share.
+ */
+export interface Session<Data = JsonValue, UserInfo = JsonValue> {
   /** Public id of this session, shown in device lists and taken by `revoke`. */
   handle: string;
   userId: string;
-  data: JsonValue;
+  /** This session's own application data (`{}` when `create` was given none). */
+  data: Data;
   /** The user info shared by all of this user's sessions; null until set. */
-  userInfo: JsonValue | null;
+  userInfo: UserInfo | null;
+  /** What the caller said of the device at login. */
   device: Device;
+  /** When the session was created, in ms since the epoch (Redis's clock). */
   createdAt: number;
+  /** When it was last used (renewed), in ms since the epoch. */
   lastSeenAt: number;
+  /** When it expires unless used again: the earlier of its idle and absolute expiries, in ms since the epoch. */
   expiresAt: number;
 }
 

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
@@ -34,6 +35,18 @@ describe("options", () => {
       durableRevocations: null,
     });
     expect(Object.isFrozen(DEFAULTS)).toBe(true);
+  });
+
+  it("documents on each option's field the default DEFAULTS holds", () => {
+    const source = readFileSync(new URL("../src/options.ts", import.meta.url), "utf8");
+    const documented = new Map<string, string>();
+    // "@default <value> (words)", closing the field's comment, then the field.
+    for (const [, value, name] of source.matchAll(/@default (\S+)[^\n]*\n\s*\*\/\n\s*(\w+)\?:/g)) {
+      documented.set(name as string, value as string);
+    }
+    for (const [name, value] of Object.entries(DEFAULTS)) {
+      expect([name, JSON.parse(documented.get(name) ?? "null")]).toEqual([name, value]);
+    }
   });
 
   it.each([
