@@ -5,10 +5,10 @@
  * `import` and through `require` against a private redis-server; each script
  * must exit by itself, which proves everything it opened can be closed.
  */
-import { copyFile, mkdtemp, realpath, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, realpath, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, expect, inject, test } from "vitest";
 import { PUBLISHABLE } from "./support/publishable.js";
 import { run } from "./support/run.js";
@@ -17,6 +17,14 @@ const tarballs = inject("tarballs");
 const redisUrl = inject("redisUrl");
 const fixtures = join(import.meta.dirname, "..", "fixtures");
 let project = "";
+
+/** The typed consumer, three ways: an ES module and a CommonJS module under nodenext, and a .ts under commonjs. */
+const TYPED_COPIES: Record<string, string> = {
+  "nodenext/typed.mts": "typed.ts",
+  "nodenext/typed.cts": "typed.ts",
+  "commonjs/typed.ts": "typed.ts",
+};
+const TSC = join(import.meta.dirname, "..", "node_modules", ".bin", "tsc");
 
 /** The version this workspace tests with, so the consumer gets the same ioredis and BullMQ. */
 function versionOf(name: string): string {
@@ -37,7 +45,12 @@ beforeAll(async () => {
     JSON.stringify({
       name: "consumer",
       private: true,
-      dependencies: { ...local, bullmq: versionOf("bullmq"), ioredis: versionOf("ioredis") },
+      dependencies: {
+        ...local,
+        bullmq: versionOf("bullmq"),
+        ioredis: versionOf("ioredis"),
+        "@types/node": versionOf("@types/node"),
+      },
       // A plugin's dependency on session-core must take the tarball too, never the registry.
       overrides: local,
     }),
@@ -45,6 +58,10 @@ beforeAll(async () => {
   await run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: project, timeoutMs: 280_000 });
   for (const file of ["smoke.mjs", "smoke.cjs", "exports.mjs", "exports.cjs"]) {
     await copyFile(join(fixtures, file), join(project, file));
+  }
+  for (const [copy, source] of Object.entries(TYPED_COPIES)) {
+    await mkdir(join(project, dirname(copy)), { recursive: true });
+    await copyFile(join(fixtures, source), join(project, copy));
   }
 });
 
@@ -87,3 +104,23 @@ test.each(["exports.mjs", "exports.cjs"])("%s: every package loads and exports i
     expect(found[name]).toEqual(expect.arrayContaining(exports));
   }
 });
+
+test.each([
+  { folder: "nodenext", module: "nodenext" },
+  { folder: "commonjs", module: "commonjs" },
+])(
+  "TypeScript under module $module type-checks a consumer against the installed declarations",
+  async ({ folder, module }) => {
+    const compilerOptions = {
+      module,
+      strict: true,
+      noEmit: true,
+      skipLibCheck: false,
+      types: ["node"],
+      target: "es2023",
+    };
+    await writeFile(join(project, folder, "tsconfig.json"), JSON.stringify({ compilerOptions, include: ["typed.*"] }));
+    // tsc exits non-zero on any error, and run() fails with its output.
+    await run(TSC, ["-p", join(folder, "tsconfig.json")], { cwd: project, timeoutMs: 120_000 });
+  },
+);
