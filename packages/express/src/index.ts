@@ -1,0 +1,5 @@
+export { HTTP_ERROR_CODES, type LogInOptions, SessionHttpError } from "@multisession/session-http";
+export { deviceRouter } from "./device-router.js";
+export { type MultisessionMiddleware, multisession, requestFacts, sessionStateOf } from "./middleware.js";
+export { requireSession } from "./require-session.js";
+export { type SessionErrorsOptions, sessionErrors } from "./session-errors.js";
