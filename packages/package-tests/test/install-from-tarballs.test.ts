@@ -1,9 +1,12 @@
 /**
  * The packed tarballs installed as a user installs them: an empty project,
- * `npm install` of the .tgz files plus ioredis and BullMQ from the registry,
- * nothing linked from this workspace. Then a session's whole life through
- * `import` and through `require` against a private redis-server; each script
- * must exit by itself, which proves everything it opened can be closed.
+ * `npm install` of the .tgz files plus ioredis and BullMQ from the registry
+ * (npm adds the plugins' peers, e.g. fastify), nothing linked from this
+ * workspace. Then a session's whole life through `import` and through
+ * `require`, for session-core alone and through each plugin, against a
+ * private redis-server; each script must exit by itself, which proves
+ * everything it opened can be closed. TypeScript checks a consumer against
+ * the installed declarations.
  */
 import { copyFile, mkdir, mkdtemp, realpath, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -56,7 +59,7 @@ beforeAll(async () => {
     }),
   );
   await run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: project, timeoutMs: 280_000 });
-  for (const file of ["smoke.mjs", "smoke.cjs", "exports.mjs", "exports.cjs"]) {
+  for (const file of ["exports.mjs", "exports.cjs", ...SMOKES.map((smoke) => smoke.script)]) {
     await copyFile(join(fixtures, file), join(project, file));
   }
   for (const [copy, source] of Object.entries(TYPED_COPIES)) {
@@ -77,24 +80,47 @@ test("every package is installed from its tarball, not linked from the workspace
   }
 });
 
-test.each([
-  { script: "smoke.mjs", via: "import", build: "esm" },
-  { script: "smoke.cjs", via: "require", build: "cjs" },
-])("through $via, the $build build creates, reads, lists and removes a session", async ({ script, via, build }) => {
-  const { stdout } = await run(process.execPath, [script], {
-    cwd: project,
-    env: { REDIS_URL: redisUrl, SMOKE_PREFIX: `smoke-${build}:` },
-    timeoutMs: 60_000,
-  });
-  const seen = lastJsonLine(stdout);
-  expect(String(seen.entry)).toMatch(new RegExp(`node_modules/@multisession/session-core/dist/${build}/index\\.js$`));
-  expect(seen).toMatchObject({
-    data: { via },
-    devices: ["smoke"],
-    removed: 1,
-    afterRemoval: "ERR_SESSION_NOT_FOUND",
-  });
-});
+/** Each script's package, the build it must load, and what it must see. */
+const SMOKES = [
+  {
+    script: "smoke.mjs",
+    name: "@multisession/session-core",
+    build: "esm",
+    seen: { data: { via: "import" }, devices: ["smoke"], removed: 1, afterRemoval: "ERR_SESSION_NOT_FOUND" },
+  },
+  {
+    script: "smoke.cjs",
+    name: "@multisession/session-core",
+    build: "cjs",
+    seen: { data: { via: "require" }, devices: ["smoke"], removed: 1, afterRemoval: "ERR_SESSION_NOT_FOUND" },
+  },
+  ...["esm", "cjs"].map((build) => ({
+    script: `fastify-smoke.${build === "esm" ? "mjs" : "cjs"}`,
+    name: "@multisession/fastify",
+    build,
+    seen: {
+      login: 200,
+      me: { userId: "smoke-user" },
+      devices: [true],
+      removed: 1,
+      after: [401, "ERR_SESSION_NOT_FOUND"],
+    },
+  })),
+];
+
+test.each(SMOKES)(
+  "$script: $name's $build build runs a session's life against Redis",
+  async ({ script, name, build, seen }) => {
+    const { stdout } = await run(process.execPath, [script], {
+      cwd: project,
+      env: { REDIS_URL: redisUrl, SMOKE_PREFIX: `smoke-${script}:` },
+      timeoutMs: 60_000,
+    });
+    const output = lastJsonLine(stdout);
+    expect(String(output.entry)).toMatch(new RegExp(`node_modules/${name}/dist/${build}/index\\.js$`));
+    expect(output).toMatchObject(seen);
+  },
+);
 
 test.each(["exports.mjs", "exports.cjs"])("%s: every package loads and exports its names", async (script) => {
   const names = PUBLISHABLE.map((entry) => entry.name);

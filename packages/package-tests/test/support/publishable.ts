@@ -18,4 +18,14 @@ export const PUBLISHABLE: Publishable[] = [
     dir: "packages/session-core",
     exports: ["SessionStore", "SESSION_CONNECTION_OPTIONS", "CLEANUP_QUEUE_NAME", "httpStatusOf", "SessionError"],
   },
+  {
+    name: "@multisession/session-http",
+    dir: "packages/session-http",
+    exports: ["SessionHttp", "readToken", "sessionCookie", "originAllowed", "deviceNameOf", "DEVICE_ROUTES"],
+  },
+  {
+    name: "@multisession/fastify",
+    dir: "packages/fastify",
+    exports: ["multisession", "default", "requireSession", "deviceRoutes", "SessionHttpError"],
+  },
 ];
