@@ -94,18 +94,20 @@ const SMOKES = [
     build: "cjs",
     seen: { data: { via: "require" }, devices: ["smoke"], removed: 1, afterRemoval: "ERR_SESSION_NOT_FOUND" },
   },
-  ...["esm", "cjs"].map((build) => ({
-    script: `fastify-smoke.${build === "esm" ? "mjs" : "cjs"}`,
-    name: "@multisession/fastify",
-    build,
-    seen: {
-      login: 200,
-      me: { userId: "smoke-user" },
-      devices: [true],
-      removed: 1,
-      after: [401, "ERR_SESSION_NOT_FOUND"],
-    },
-  })),
+  ...["fastify", "express"].flatMap((plugin) =>
+    ["esm", "cjs"].map((build) => ({
+      script: `${plugin}-smoke.${build === "esm" ? "mjs" : "cjs"}`,
+      name: `@multisession/${plugin}`,
+      build,
+      seen: {
+        login: 200,
+        me: { userId: "smoke-user" },
+        devices: [true],
+        removed: 1,
+        after: [401, "ERR_SESSION_NOT_FOUND"],
+      },
+    })),
+  ),
 ];
 
 test.each(SMOKES)(

@@ -28,4 +28,9 @@ export const PUBLISHABLE: Publishable[] = [
     dir: "packages/fastify",
     exports: ["multisession", "default", "requireSession", "deviceRoutes", "SessionHttpError"],
   },
+  {
+    name: "@multisession/express",
+    dir: "packages/express",
+    exports: ["multisession", "requireSession", "deviceRouter", "sessionErrors", "SessionHttpError"],
+  },
 ];
