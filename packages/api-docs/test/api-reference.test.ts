@@ -3,8 +3,9 @@
  * (typedoc.json: every warning an error, so a broken {@link}, or a public type
  * that refers to one that is not exported, fails this test), into a temporary
  * folder rather than docs/api. Its JSON output is then read for what the docs
- * promise: every method of SessionStore says what it throws, and every
- * optional field of SessionStoreOptions states its default.
+ * promise: each public package is there under its name, every method of
+ * SessionStore says what it throws, and every optional field of
+ * SessionStoreOptions states its default.
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -29,7 +30,10 @@ interface Reflection {
 }
 
 /** TypeDoc's ReflectionKind values used here. */
-const KIND = { class: 128, interface: 256, property: 1024, method: 2048, accessor: 262144 };
+const KIND = { module: 2, class: 128, interface: 256, property: 1024, method: 2048 };
+
+/** The packages typedoc.json documents. */
+const PACKAGES = ["@multisession/session-core", "@multisession/session-http", "@multisession/fastify"];
 
 let project: Reflection;
 beforeAll(async () => {
@@ -56,12 +60,15 @@ function child(parent: Reflection, name: string, kind: number): Reflection {
 const tagsOf = (reflection: Reflection | undefined) => reflection?.comment?.blockTags?.map((tag) => tag.tag) ?? [];
 
 describe("the API reference", () => {
-  it("is generated from session-core with no warning, HTML included", () => {
-    expect(readFileSync(join(out, "html", "classes", "SessionStore.html"), "utf8")).toContain("updateUserInfo");
+  it("is generated with no warning, one module per public package, HTML included", () => {
+    expect(project.children?.map((item) => item.name).sort()).toEqual([...PACKAGES].sort());
+    const page = join(out, "html", "classes", "_multisession_session-core.SessionStore.html");
+    expect(readFileSync(page, "utf8")).toContain("updateUserInfo");
   });
 
   it("says what every SessionStore method throws", () => {
-    const store = child(project, "SessionStore", KIND.class);
+    const core = child(project, "@multisession/session-core", KIND.module);
+    const store = child(core, "SessionStore", KIND.class);
     const methods = (store.children ?? []).filter((item) => item.kind === KIND.method);
     expect(methods.map((method) => method.name)).toEqual(
       expect.arrayContaining(["create", "get", "getUserInfo", "updateUserInfo", "updateData", "setUserInfo"]),
@@ -76,7 +83,8 @@ describe("the API reference", () => {
   });
 
   it("states the default of every optional SessionStoreOptions field where callers hover", () => {
-    const options = child(project, "SessionStoreOptions", KIND.interface);
+    const core = child(project, "@multisession/session-core", KIND.module);
+    const options = child(core, "SessionStoreOptions", KIND.interface);
     const fields = (options.children ?? []).filter((item) => item.kind === KIND.property);
     const optional = fields.filter((field) => field.flags.isOptional);
     expect(optional.length).toBeGreaterThanOrEqual(11);
