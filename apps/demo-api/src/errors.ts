@@ -1,19 +1,21 @@
 /**
  * Every error answer is `{ error: { code, message } }`, the router's own
  * refusals (a malformed URL, a too-long parameter) included. Session problems
- * carry session-core's own codes; the demo adds a few of its own, listed
- * here. A 5xx answer says what kind of failure it was and nothing more: the
- * backend's text (Redis's error, a script SHA or Lua line, ioredis's retry
- * message) goes to the log line, with the request id, never to the client.
+ * are answered as @multisession/fastify answers them (session-core's codes,
+ * with the status `httpStatusOf` gives, and the plugin's
+ * ERR_FORBIDDEN_ORIGIN and ERR_DEVICE_NOT_FOUND); the demo adds a few codes
+ * of its own, listed here. A 5xx answer says what kind of failure it was
+ * and nothing more: the backend's text (Redis's error, a script SHA or Lua
+ * line, ioredis's retry message) goes to the log line, with the request id,
+ * never to the client.
  */
-import { ERROR_CODES, SessionError } from "@multisession/session-core";
+import { sendSessionError } from "@multisession/fastify";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 
 export const API_ERROR_CODES = Object.freeze({
   BAD_CREDENTIALS: "ERR_BAD_CREDENTIALS",
   VALIDATION: "ERR_VALIDATION",
   NOT_FOUND: "ERR_NOT_FOUND",
-  FORBIDDEN_ORIGIN: "ERR_FORBIDDEN_ORIGIN",
   TOO_MANY_ATTEMPTS: "ERR_TOO_MANY_ATTEMPTS",
   BAD_URL: "ERR_BAD_URL",
   PARAM_TOO_LONG: "ERR_PARAM_TOO_LONG",
@@ -29,24 +31,6 @@ export class ApiError extends Error {
     super(message);
   }
 }
-
-const SESSION_STATUS: Record<string, number> = {
-  [ERROR_CODES.SESSION_NOT_FOUND]: 401,
-  [ERROR_CODES.SESSION_EXPIRED]: 401,
-  [ERROR_CODES.INVALID_INPUT]: 400,
-  [ERROR_CODES.SESSION_LIMIT]: 429,
-  [ERROR_CODES.BACKEND]: 503,
-  [ERROR_CODES.OUTCOME_UNKNOWN]: 503,
-  [ERROR_CODES.REVOCATION_NOT_REPLICATED]: 503,
-};
-
-/** What a client reads for a backend failure: what happened and what to do, never the backend's own text. */
-const PLAIN_MESSAGES: Record<string, string> = {
-  [ERROR_CODES.BACKEND]: "the session store is unavailable; try again shortly",
-  [ERROR_CODES.OUTCOME_UNKNOWN]: "the session store may or may not have done this; check, or send it again",
-  [ERROR_CODES.REVOCATION_NOT_REPLICATED]:
-    "done on the primary session store, but its replicas did not confirm it in time; a failover could undo it",
-};
 
 /** The router refuses some requests before any route runs; these give them the documented shape. */
 const FRAMEWORK_ERRORS: Record<string, { status: number; code: string; message: string }> = {
@@ -73,14 +57,11 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
 }
 
 export function installErrorHandler(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError | ApiError | SessionError, request, reply) => {
+  app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
     if (error instanceof ApiError) return sendError(reply, error.statusCode, error.code, error.message);
-    if (error instanceof SessionError) {
-      const status = SESSION_STATUS[error.code] ?? 500;
-      if (status < 500) return sendError(reply, status, error.code, error.message);
-      request.log.error({ err: error }, "session store failed");
-      return sendError(reply, status, error.code, PLAIN_MESSAGES[error.code] ?? "internal error");
-    }
+    // Session errors, session-core's and the plugin's, as the plugin answers them: httpStatusOf(error), and
+    // for a 5xx the kind of failure only (the error itself goes to the log).
+    if (sendSessionError(error, request, reply)) return reply;
     if ("validation" in error && error.validation) {
       return sendError(reply, 400, API_ERROR_CODES.VALIDATION, error.message);
     }

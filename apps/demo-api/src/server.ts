@@ -1,12 +1,14 @@
 /**
- * The demo API: a fastify app on session-core's public API. Built by a
+ * The demo API: a fastify app on @multisession/fastify, which gives it its
+ * sessions, its cookie, its CSRF check and the devices API (`/devices`);
+ * the demo adds a password check, user info and throttling. Built by a
  * factory so tests can inject requests without a port; main.ts wires it,
  * including what `/readyz` checks (the app's Redis connections). Every
  * answer carries `X-Content-Type-Options: nosniff` and, but for the page's
  * static files, `Cache-Control: no-store`; every error answer,
  * the router's own included, is `{ error: { code, message } }`.
  */
-import cookie from "@fastify/cookie";
+import { deviceRoutes } from "@multisession/fastify";
 import type { SessionStore } from "@multisession/session-core";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { Cluster, Redis } from "ioredis";
@@ -16,9 +18,7 @@ import { frameworkErrors, installErrorHandler } from "./errors.js";
 import { authRoutes } from "./routes/auth.js";
 import { meRoutes } from "./routes/me.js";
 import { pageRoutes } from "./routes/page.js";
-import { sessionRoutes } from "./routes/sessions.js";
-import type { SessionAuth } from "./session-auth.js";
-import { sessionCookie } from "./session-cookie.js";
+import { registerSessions } from "./sessions.js";
 import { createThrottle } from "./throttle.js";
 
 /** The outcome of the readiness checks: ready when every check passed. */
@@ -59,13 +59,9 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     // Answers carry tokens, sessions and device lists: no cache, shared or private, may keep them.
     reply.header("cache-control", "no-store");
   });
-  await app.register(cookie);
-  const auth: SessionAuth = {
-    store: options.store,
-    cookie: sessionCookie(options.secureCookies),
-    throttle: await createThrottle(app, options.throttle),
-  };
+  const throttle = await createThrottle(app, options.throttle);
 
+  // Outside the sessions' scope: the probes and the page's static files never read a session.
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_, reply) => {
     const result = await options.readiness();
@@ -74,8 +70,11 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
       .send({ status: result.ready ? "ready" : "not ready", ...result.checks });
   });
   await app.register(pageRoutes);
-  await app.register(authRoutes, { auth, demoPassword: options.demoPassword });
-  await app.register(meRoutes, { auth });
-  await app.register(sessionRoutes, { auth });
+  await app.register(async (api) => {
+    await registerSessions(api, { store: options.store, secureCookies: options.secureCookies, throttle });
+    await api.register(authRoutes, { throttle, demoPassword: options.demoPassword });
+    await api.register(meRoutes);
+    await api.register(deviceRoutes);
+  });
   return app;
 }

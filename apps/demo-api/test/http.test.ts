@@ -37,9 +37,9 @@ describe("login", () => {
     expect(session).toMatchObject({
       current: true,
       // Unnamed, the device is named from its user agent (a web view: WebKit, no Safari version).
-      device: { platform: "ios", userAgent: IOS_UA, name: "WebKit 605 on iOS 18" },
+      device: { platform: "ios", userAgent: IOS_UA, name: "WebKit 605 on iOS" },
       browser: "WebKit 605",
-      os: "iOS 18",
+      os: "iOS",
     });
     const cookie = answer.headers.get("set-cookie") ?? "";
     expect(cookie).toContain(`__Host-ms_session=${token}`);
@@ -55,7 +55,7 @@ describe("login", () => {
     expect(laptop.session).toMatchObject({ device: { platform: "web" } });
   });
 
-  it("names an unnamed device from its user agent, else from its platform", async () => {
+  it("names an unnamed device from its user agent", async () => {
     const named = async (userAgent: string) =>
       (
         (
@@ -65,10 +65,22 @@ describe("login", () => {
           })
         ).body as { session: { device: { name: string } } }
       ).session.device.name;
-    expect(await named(ANDROID_UA)).toBe("Chrome 130 on Android 15");
+    expect(await named(ANDROID_UA)).toBe("Chrome 130 on Android");
     expect(await named(DESKTOP_UA)).toBe("Firefox 133 on Linux");
-    expect(await named("Mozilla/5.0 (Windows NT 10.0; Win64; x64)")).toBe("Windows");
-    expect(await named("curl/8.5.0")).toBe("web device");
+    expect(await named("Mozilla/5.0 (Windows NT 10.0; Win64; x64)")).toBe("Windows device");
+    expect(await named("curl/8.5.0")).toBe("Unknown device");
+  });
+
+  it("refuses a login from another origin before creating a session (CSRF)", async () => {
+    const answer = await call(stack, "POST", "/auth/login", {
+      body: { userId: "erin", password: "demo" },
+      headers: { origin: "https://evil.example" },
+    });
+    expect(answer).toMatchObject({ status: 403, body: { error: { code: "ERR_FORBIDDEN_ORIGIN" } } });
+    expect(answer.headers.get("set-cookie")).toBeNull();
+    const erin = await login(stack, "erin", "Erin's laptop", DESKTOP_UA);
+    const listed = await call(stack, "GET", "/devices", { token: erin.token });
+    expect(listed.body?.devices).toHaveLength(1);
   });
 
   it("refuses a wrong password", async () => {
@@ -113,19 +125,19 @@ describe("authenticated routes", () => {
     expect(viaCookie.body).toMatchObject({ userId: "alice", session: { handle: laptop.session.handle } });
   });
 
-  it("GET /sessions lists the user's devices, marks the caller's, and never another user's", async () => {
-    const alice = await call(stack, "GET", "/sessions", { token: laptop.token });
-    const sessions = alice.body?.sessions as {
+  it("GET /devices lists the user's devices, marks the caller's, and never another user's", async () => {
+    const alice = await call(stack, "GET", "/devices", { token: laptop.token });
+    const devices = alice.body?.devices as {
       handle: string;
       current: boolean;
       device: { name: string };
       browser: string | null;
       os: string | null;
     }[];
-    expect(sessions.map((s) => s.device.name).sort()).toEqual(["Alice's Pixel", "Alice's laptop"]);
-    expect(sessions.find((s) => s.current)?.handle).toBe(laptop.session.handle);
-    for (const session of sessions) {
-      expect(Object.keys(session).sort()).toEqual([
+    expect(devices.map((s) => s.device.name).sort()).toEqual(["Alice's Pixel", "Alice's laptop"]);
+    expect(devices.find((s) => s.current)?.handle).toBe(laptop.session.handle);
+    for (const device of devices) {
+      expect(Object.keys(device).sort()).toEqual([
         "browser",
         "createdAt",
         "current",
@@ -136,12 +148,12 @@ describe("authenticated routes", () => {
         "os",
       ]);
     }
-    // Browser and OS names, read from each device's stored user agent.
-    expect(sessions.map((s) => [s.device.name, s.browser, s.os]).sort()).toEqual([
-      ["Alice's Pixel", "Chrome 130", "Android 15"],
+    // Browser and OS names, read from each device's stored user agent; the caller's own device first.
+    expect(devices.map((s) => [s.device.name, s.browser, s.os])).toEqual([
       ["Alice's laptop", "Firefox 133", "Linux"],
+      ["Alice's Pixel", "Chrome 130", "Android"],
     ]);
-    const bobs = (await call(stack, "GET", "/sessions", { token: bob.token })).body?.sessions as { handle: string }[];
+    const bobs = (await call(stack, "GET", "/devices", { token: bob.token })).body?.devices as { handle: string }[];
     expect(bobs.map((s) => s.handle)).toEqual([bob.session.handle]);
   });
 
@@ -160,10 +172,13 @@ describe("authenticated routes", () => {
     expect(errorOf(answer).message).toMatch(/body must be object/);
   });
 
-  it("DELETE /sessions/:handle answers 404 for another user's device and 400 for a malformed handle", async () => {
-    expect((await call(stack, "DELETE", `/sessions/${bob.session.handle}`, { token: phone.token })).status).toBe(404);
+  it("DELETE /devices/:handle answers 404 for another user's device and 400 for a malformed handle", async () => {
+    expect(await call(stack, "DELETE", `/devices/${bob.session.handle}`, { token: phone.token })).toMatchObject({
+      status: 404,
+      body: { error: { code: "ERR_DEVICE_NOT_FOUND" } },
+    });
     expect((await call(stack, "GET", "/me", { token: bob.token })).status).toBe(200);
-    const bad = await call(stack, "DELETE", "/sessions/not-a-handle", { token: phone.token });
+    const bad = await call(stack, "DELETE", "/devices/not-a-handle", { token: phone.token });
     expect(bad.status).toBe(400);
     expect(errorOf(bad).message).toMatch(/handle/);
   });
@@ -173,7 +188,7 @@ describe("authenticated routes", () => {
       status: 401,
       body: { error: { code: "ERR_SESSION_NOT_FOUND" } },
     });
-    expect(await call(stack, "GET", "/sessions", { token: "garbage" })).toMatchObject({
+    expect(await call(stack, "GET", "/devices", { token: "garbage" })).toMatchObject({
       status: 401,
       body: { error: { code: "ERR_INVALID_INPUT" } },
     });
@@ -184,7 +199,7 @@ describe("authenticated routes", () => {
   });
 
   it("refuses cookie-authenticated writes from another origin", async () => {
-    const answer = await call(stack, "POST", "/auth/logout-others", {
+    const answer = await call(stack, "POST", "/devices/log-out-others", {
       cookie: `__Host-ms_session=${laptop.token}`,
       headers: { origin: "https://evil.example" },
     });
@@ -196,7 +211,7 @@ describe("authenticated routes", () => {
 describe("signing out", () => {
   it("a revoked device gets 401 on its next request", async () => {
     const tablet = await login(stack, "alice", "Alice's tablet", IOS_UA);
-    const revoke = await call(stack, "DELETE", `/sessions/${tablet.session.handle}`, { token: phone.token });
+    const revoke = await call(stack, "DELETE", `/devices/${tablet.session.handle}`, { token: phone.token });
     expect(revoke.status).toBe(204);
     expect(await call(stack, "GET", "/me", { token: tablet.token })).toMatchObject({
       status: 401,
@@ -213,18 +228,18 @@ describe("signing out", () => {
     expect((await call(stack, "GET", "/me", { token: phone.token })).status).toBe(200);
   });
 
-  it("POST /auth/logout-others keeps this device and counts the others", async () => {
+  it("POST /devices/log-out-others keeps this device and counts the others", async () => {
     const extra = await login(stack, "alice", "extra", DESKTOP_UA);
-    const answer = await call(stack, "POST", "/auth/logout-others", { token: phone.token });
+    const answer = await call(stack, "POST", "/devices/log-out-others", { token: phone.token });
     expect(answer).toMatchObject({ status: 200, body: { removed: 2 } });
     for (const gone of [extra, laptop])
       expect((await call(stack, "GET", "/me", { token: gone.token })).status).toBe(401);
     expect((await call(stack, "GET", "/me", { token: phone.token })).status).toBe(200);
   });
 
-  it("POST /auth/logout-all signs out every device of the user, and only that user", async () => {
+  it("POST /devices/log-out-everywhere signs out every device of the user, and only that user", async () => {
     const second = await login(stack, "alice", "second", DESKTOP_UA);
-    const answer = await call(stack, "POST", "/auth/logout-all", { token: second.token });
+    const answer = await call(stack, "POST", "/devices/log-out-everywhere", { token: second.token });
     expect(answer).toMatchObject({ status: 200, body: { removed: 2 } });
     for (const gone of [phone, second])
       expect((await call(stack, "GET", "/me", { token: gone.token })).status).toBe(401);
@@ -281,7 +296,7 @@ describe("operations", () => {
   });
 
   it("shuts down cleanly on SIGTERM: requests finish, then the queue and Redis close, exit 0", async () => {
-    const inFlight = call(stack, "GET", "/sessions", { token: bob.token });
+    const inFlight = call(stack, "GET", "/devices", { token: bob.token });
     const code = await stack.api.stop("SIGTERM");
     expect((await inFlight).status).toBe(200);
     expect(code).toBe(0);

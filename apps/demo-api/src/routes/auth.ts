@@ -1,14 +1,14 @@
-/** Logging in and out: one device, every other device, or all of them. */
+/** Logging in (the demo's password check, then the plugin's `reply.logIn`), rotating and logging out. */
 import { timingSafeEqual } from "node:crypto";
+import { requireSession } from "@multisession/fastify";
 import { INPUT_LIMITS } from "@multisession/session-core";
-import type { FastifyInstance, FastifyReply } from "fastify";
-import { deviceOf } from "../device.js";
+import { deviceView } from "@multisession/session-http";
+import type { FastifyInstance } from "fastify";
 import { API_ERROR_CODES, ApiError } from "../errors.js";
-import { requireSession, type SessionAuth } from "../session-auth.js";
-import { sessionView } from "./views.js";
+import type { Throttle } from "../throttle.js";
 
 export interface AuthRoutesOptions {
-  auth: SessionAuth;
+  throttle: Throttle;
   demoPassword: string;
 }
 
@@ -33,47 +33,35 @@ const loginSchema = {
 } as const;
 
 export async function authRoutes(app: FastifyInstance, options: AuthRoutesOptions): Promise<void> {
-  const { store, cookie, throttle } = options.auth;
-  const authenticated = { preHandler: requireSession(options.auth) };
-  const clearCookie = (reply: FastifyReply) => cookie.clear(reply);
+  const { throttle } = options;
+  const authenticated = { preHandler: requireSession };
 
-  app.post<{ Body: LoginBody }>("/auth/login", { schema: loginSchema }, async (request, reply) => {
-    const { userId, password, deviceName } = request.body;
-    await throttle.admitLogin(request, reply);
-    if (!passwordMatches(password, options.demoPassword)) {
-      await throttle.loginFailed(request);
-      throw new ApiError(401, API_ERROR_CODES.BAD_CREDENTIALS, "wrong user id or password");
-    }
-    const { token, session } = await store.create(userId, { device: deviceOf(request, deviceName) });
-    cookie.set(reply, token, Math.floor(store.settings.absoluteTimeoutMs / 1000));
-    return { token, session: sessionView(session, session.handle) };
-  });
+  app.post<{ Body: LoginBody }>(
+    "/auth/login",
+    { schema: loginSchema, config: { tokenThrottle: false } },
+    async (request, reply) => {
+      const { userId, password, deviceName } = request.body;
+      await throttle.admitLogin(request, reply);
+      if (!passwordMatches(password, options.demoPassword)) {
+        await throttle.loginFailed(request);
+        throw new ApiError(401, API_ERROR_CODES.BAD_CREDENTIALS, "wrong user id or password");
+      }
+      // The plugin names the device from the user agent when the user gave no name, and sets the cookie.
+      const { token, session } = await reply.logIn(userId, { deviceName });
+      return { token, session: deviceView(session, session.handle) };
+    },
+  );
 
   // A new secret for the caller's session, as after a privilege change (session fixation defence). The cookie
-  // is replaced when it held the rotated session; a bearer caller keeps the new token itself.
-  app.post("/auth/rotate", authenticated, async (request, reply) => {
-    const { userId, sessionId } = request.caller;
-    const { token, session } = await store.rotate(userId, sessionId);
-    if (cookie.read(request)?.endsWith(`.${sessionId}`)) {
-      cookie.set(reply, token, Math.floor(store.settings.absoluteTimeoutMs / 1000));
-    }
-    return { token, session: sessionView(session, session.handle) };
+  // is replaced when it carried the session; a bearer caller keeps the new token itself.
+  app.post("/auth/rotate", authenticated, async (_, reply) => {
+    const { token, session } = await reply.rotateSession();
+    return { token, session: deviceView(session, session.handle) };
   });
 
-  app.post("/auth/logout", authenticated, async (request, reply) => {
-    await store.remove(request.caller.userId, request.caller.sessionId);
-    clearCookie(reply);
+  app.post("/auth/logout", authenticated, async (_, reply) => {
+    await reply.logOut();
     return reply.code(204).send();
-  });
-
-  app.post("/auth/logout-others", authenticated, async (request) => {
-    return { removed: await store.removeOthers(request.caller.userId, request.caller.sessionId) };
-  });
-
-  app.post("/auth/logout-all", authenticated, async (request, reply) => {
-    const removed = await store.removeAll(request.caller.userId);
-    clearCookie(reply);
-    return { removed };
   });
 }
 
