@@ -7,7 +7,6 @@
  * @multisession/session-http's; this file only adapts it to Express 5.
  * `req.session` and the response helpers are typed by declaration merging.
  */
-import type { CreatedSession, Session } from "@multisession/session-core";
 import {
   type LogInOptions,
   type RequestFacts,
@@ -15,6 +14,8 @@ import {
   requireCaller,
   SessionHttp,
   type SessionHttpOptions,
+  type TypedCreatedSession,
+  type TypedSession,
 } from "@multisession/session-http";
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 
@@ -22,7 +23,7 @@ declare global {
   namespace Express {
     interface Request {
       /** The caller's session; null when the request carries no live session. */
-      session: Session | null;
+      session: TypedSession | null;
       /** The caller's secret, for session-core calls that take a sessionId; null when anonymous. Never send it back. */
       sessionId: string | null;
     }
@@ -33,11 +34,11 @@ declare global {
        * and resolves to the token for API clients. Refuses a login from another
        * origin (SessionHttpError 403 ERR_FORBIDDEN_ORIGIN).
        */
-      logIn(userId: string, options?: LogInOptions): Promise<CreatedSession>;
+      logIn(userId: string, options?: LogInOptions): Promise<TypedCreatedSession>;
       /** Logs the caller's session out and clears the cookie; resolves to whether a session was removed. */
       logOut(): Promise<boolean>;
       /** Gives the caller's session a new secret (the cookie too, if it carried it); 401 without a session. */
-      rotateSession(): Promise<CreatedSession>;
+      rotateSession(): Promise<TypedCreatedSession>;
     }
   }
 }

@@ -1,4 +1,13 @@
-export { HTTP_ERROR_CODES, type LogInOptions, SessionHttpError } from "@multisession/session-http";
+export {
+  HTTP_ERROR_CODES,
+  type LogInOptions,
+  type SessionData,
+  SessionHttpError,
+  type SessionTypes,
+  type SessionUserInfo,
+  type TypedCreatedSession,
+  type TypedSession,
+} from "@multisession/session-http";
 export { deviceRoutes } from "./device-routes.js";
 export {
   type MultisessionOptions,

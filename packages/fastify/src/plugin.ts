@@ -10,7 +10,6 @@
  * routes of the scope that registered it. The session is resolved in an
  * `onRequest` hook, one store read per request that carries a token.
  */
-import type { CreatedSession, Session } from "@multisession/session-core";
 import {
   type LogInOptions,
   type RequestFacts,
@@ -19,6 +18,8 @@ import {
   SessionHttp,
   type SessionHttpOptions,
   sessionErrorAnswer,
+  type TypedCreatedSession,
+  type TypedSession,
 } from "@multisession/session-http";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
@@ -40,7 +41,7 @@ const states = new WeakMap<FastifyRequest, RequestSession>();
 declare module "fastify" {
   interface FastifyRequest {
     /** The caller's session; null when the request carries no live session. */
-    session: Session | null;
+    session: TypedSession | null;
     /** The caller's secret, for session-core calls that take a sessionId; null when anonymous. Never send it back. */
     sessionId: string | null;
   }
@@ -51,11 +52,11 @@ declare module "fastify" {
      * and returns the token for API clients. Refuses a login from another
      * origin (SessionHttpError 403 ERR_FORBIDDEN_ORIGIN).
      */
-    logIn(userId: string, options?: LogInOptions): Promise<CreatedSession>;
+    logIn(userId: string, options?: LogInOptions): Promise<TypedCreatedSession>;
     /** Logs the caller's session out and clears the cookie; resolves to whether a session was removed. */
     logOut(): Promise<boolean>;
     /** Gives the caller's session a new secret (the cookie too, if it carried it); 401 without a session. */
-    rotateSession(): Promise<CreatedSession>;
+    rotateSession(): Promise<TypedCreatedSession>;
   }
   interface FastifyInstance {
     /** The HTTP session layer in force: its store and cookie settings, for routes of your own. */

@@ -30,4 +30,11 @@ export {
   requireCaller,
   SessionHttp,
 } from "./session-http.js";
+export type {
+  SessionData,
+  SessionTypes,
+  SessionUserInfo,
+  TypedCreatedSession,
+  TypedSession,
+} from "./session-types.js";
 export { type RequestToken, readToken, type TokenSource } from "./token.js";

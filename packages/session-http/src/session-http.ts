@@ -13,11 +13,9 @@
  * because Redis is down.
  */
 import {
-  type CreatedSession,
   type CreateSessionInput,
   ERROR_CODES,
   parseToken,
-  type Session,
   SessionError,
   type SessionStore,
 } from "@multisession/session-core";
@@ -27,6 +25,7 @@ import { deviceOf } from "./device-name.js";
 import type { Caller } from "./devices.js";
 import { HTTP_ERROR_CODES, SessionHttpError } from "./errors.js";
 import { type ResolvedHttpOptions, resolveHttpOptions, type SessionHttpOptions } from "./options.js";
+import type { SessionData, SessionUserInfo, TypedCreatedSession, TypedSession } from "./session-types.js";
 import { readToken, type TokenSource } from "./token.js";
 
 /** What the HTTP layer reads of a request, whatever the framework. */
@@ -40,7 +39,7 @@ export interface RequestFacts extends OriginFacts {
 /** A request's session as the plugins keep it. */
 export interface RequestSession {
   /** The caller's session; null when anonymous. */
-  session: Session | null;
+  session: TypedSession | null;
   /** The caller's secret: for session-core calls that take a sessionId. Never send it back. */
   sessionId: string | null;
   /** Where the token came from; null when the request sent none. */
@@ -52,12 +51,12 @@ export interface RequestSession {
 }
 
 /** What a login takes beyond the user id: session-core's create input, and the name the user gave the device. */
-export interface LogInOptions extends Omit<CreateSessionInput, "device"> {
+export interface LogInOptions extends Omit<CreateSessionInput<SessionData, SessionUserInfo>, "device"> {
   /** The device's name as the user typed it; when blank, one is made from the user agent ("Chrome 131 on macOS"). */
   deviceName?: string;
 }
 
-export interface LoggedIn extends CreatedSession {
+export interface LoggedIn extends TypedCreatedSession {
   /** The `Set-Cookie` value that stores the new token. */
   setCookie: string;
 }
@@ -95,7 +94,7 @@ export class SessionHttp {
       return anonymous("cookie", forbiddenOrigin("cookie-authenticated writes"));
     }
     try {
-      const session = await this.store.authenticate(found.token);
+      const session = (await this.store.authenticate(found.token)) as TypedSession;
       const { sessionId } = parseToken(found.token);
       return { session, sessionId, via: found.via, refusal: null, setCookie: null };
     } catch (error) {
@@ -121,7 +120,7 @@ export class SessionHttp {
     if (!this.originAllowed(request)) throw forbiddenOrigin("logins");
     const { deviceName, ...input } = options;
     const device = deviceOf({ userAgent: request.userAgent, ip: request.ip, name: deviceName });
-    const created = await this.store.create(userId, { ...input, device });
+    const created = (await this.store.create(userId, { ...input, device })) as TypedCreatedSession;
     return { ...created, setCookie: this.cookie.serialize(created.token) };
   }
 
@@ -142,9 +141,9 @@ export class SessionHttp {
    * session-fixation defence). The cookie is replaced when the cookie carried
    * it; a bearer caller keeps the new token itself.
    */
-  async rotate(state: RequestSession): Promise<CreatedSession & { setCookie: string | null }> {
+  async rotate(state: RequestSession): Promise<TypedCreatedSession & { setCookie: string | null }> {
     const caller = requireCaller(state);
-    const rotated = await this.store.rotate(caller.userId, caller.sessionId);
+    const rotated = (await this.store.rotate(caller.userId, caller.sessionId)) as TypedCreatedSession;
     return { ...rotated, setCookie: state.via === "cookie" ? this.cookie.serialize(rotated.token) : null };
   }
 }
