@@ -1,7 +1,7 @@
 /**
  * How a refusal reads over HTTP. Every error answer is
  * `{ error: { code, message } }` with the status session-core's
- * `httpStatusOf` gives its code; the HTTP layer adds three codes of its own,
+ * `httpStatusOf` gives its code; the HTTP layer adds two codes of its own,
  * listed in HTTP_ERROR_CODES. A 5xx answer says what kind of failure it was
  * and nothing more: Redis's own text goes to the log, never to the client.
  */
@@ -12,8 +12,6 @@ export const HTTP_ERROR_CODES = Object.freeze({
   FORBIDDEN_ORIGIN: "ERR_FORBIDDEN_ORIGIN",
   /** The handle names no device among the caller's. 404. */
   DEVICE_NOT_FOUND: "ERR_DEVICE_NOT_FOUND",
-  /** Anything that is not a session error: a bug or a failure elsewhere. 500. */
-  INTERNAL: "ERR_INTERNAL",
 });
 
 /** A refusal of the HTTP layer: its status and stable `code` travel with it. */
