@@ -112,9 +112,9 @@ describe('the "Your devices" page in Chromium', () => {
     await a.clock.fastForward(phoneSeenAt + 2.5 * MINUTE - browserNow);
     await expect
       .poll(() => deviceItem(a, "Phone B").locator(".seen").textContent())
-      .toBe("Active 2 minutes ago · signed in 2 minutes ago");
+      .toMatch(/^Active 2 minutes ago · signed in \d+ minutes ago$/);
     expect(await deviceItem(a, "Laptop A").locator(".seen").textContent()).toMatch(
-      /^Active now · signed in [23] minutes ago$/,
+      /^Active now · signed in \d+ minutes ago$/,
     );
     const screenshot = await shot(a, "devices-page.png");
     console.log(`"Your devices" page screenshot: ${screenshot}`);

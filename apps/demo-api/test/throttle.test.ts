@@ -123,6 +123,27 @@ describe("failed token authentications per client address", () => {
       200,
     );
   });
+
+  it("a login reads no token: one sent with it is neither counted nor refused at the limit", async () => {
+    const from = "127.0.0.10";
+    const valid = (await login(apis, 0, "127.0.0.11", "token-keeper", "demo")).body.token as string;
+    const forged = `${valid.slice(0, -4)}AAAA`;
+    const logIn = (i: number) =>
+      callFrom(from, (apis[i % 2] as ServiceProcess).url("/auth/login"), "POST", {
+        body: { userId: `carrier-${i}`, password: "demo" },
+        token: forged,
+      });
+    // More logins carrying a forged token than the address may have tokens refused: none of them counts.
+    for (let i = 0; i < 7; i++) expect((await logIn(i)).status).toBe(200);
+    expect((await callFrom(from, (apis[0] as ServiceProcess).url("/me"), "GET", { token: valid })).status).toBe(200);
+    // At the limit, token checks are refused from this address; logging in still works.
+    for (let i = 0; i < 6; i++) {
+      const answer = await callFrom(from, (apis[i % 2] as ServiceProcess).url("/me"), "GET", { token: forged });
+      expect(answer.status).toBe(401);
+    }
+    expectThrottled(await callFrom(from, (apis[1] as ServiceProcess).url("/me"), "GET", { token: valid }));
+    expect((await logIn(7)).status).toBe(200);
+  });
 });
 
 describe("the window", () => {
