@@ -19,7 +19,7 @@ import {
   revokeDevice,
 } from "@multisession/session-http";
 import { Router } from "express";
-import { sessionStateOf } from "./middleware.js";
+import { sessionStateOf, writeSessionCookie } from "./middleware.js";
 import { requireSession } from "./require-session.js";
 import { type SessionErrorsOptions, sessionErrors } from "./session-errors.js";
 
@@ -34,7 +34,7 @@ export function deviceRouter(options: SessionErrorsOptions = {}): Router {
   router.delete<{ handle: string }>(DEVICE_ROUTES.revoke.path, requireSession, async (req, res) => {
     const { http, state } = sessionStateOf(req);
     const { current } = await revokeDevice(http.store, requireCaller(state), req.params.handle);
-    if (current) res.append("Set-Cookie", http.cookie.clearing());
+    if (current) writeSessionCookie(res, http.cookie.clearing());
     res.status(204).end();
   });
 
@@ -46,7 +46,7 @@ export function deviceRouter(options: SessionErrorsOptions = {}): Router {
   router.post(DEVICE_ROUTES.logOutEverywhere.path, requireSession, async (req, res) => {
     const { http, state } = sessionStateOf(req);
     const removed = await logOutEverywhere(http.store, requireCaller(state));
-    res.append("Set-Cookie", http.cookie.clearing());
+    writeSessionCookie(res, http.cookie.clearing());
     res.json({ removed });
   });
 

@@ -11,6 +11,7 @@ import {
   type LogInOptions,
   type RequestFacts,
   type RequestSession,
+  replaceSetCookie,
   requireCaller,
   SessionHttp,
   type SessionHttpOptions,
@@ -79,6 +80,11 @@ export function sessionStateOf(req: Request): Resolved {
   return found;
 }
 
+/** Sets the session cookie (or its clearing) on the response, in place of any earlier value for it. */
+export function writeSessionCookie(res: Response, setCookie: string): void {
+  res.setHeader("Set-Cookie", replaceSetCookie(res.getHeader("Set-Cookie"), setCookie));
+}
+
 function setState(req: Request, http: SessionHttp, state: RequestSession): void {
   resolved.set(req, { http, state });
   req.session = state.session;
@@ -96,10 +102,10 @@ export function multisession(options: SessionHttpOptions): MultisessionMiddlewar
       return;
     }
     setState(req, http, state);
-    if (state.setCookie) res.append("Set-Cookie", state.setCookie);
+    if (state.setCookie) writeSessionCookie(res, state.setCookie);
     res.logIn = async (userId, login) => {
       const { setCookie, ...created } = await http.logIn(requestFacts(req), userId, login);
-      res.append("Set-Cookie", setCookie);
+      writeSessionCookie(res, setCookie);
       const { session, sessionId } = created;
       setState(req, http, { session, sessionId, via: "cookie", refusal: null, setCookie: null });
       return created;
@@ -107,7 +113,7 @@ export function multisession(options: SessionHttpOptions): MultisessionMiddlewar
     res.logOut = async () => {
       const current = sessionStateOf(req).state;
       const { removed, setCookie } = await http.logOut(current);
-      res.append("Set-Cookie", setCookie);
+      writeSessionCookie(res, setCookie);
       setState(req, http, { ...current, session: null, sessionId: null });
       return removed;
     };
@@ -115,7 +121,7 @@ export function multisession(options: SessionHttpOptions): MultisessionMiddlewar
       const current = sessionStateOf(req).state;
       requireCaller(current);
       const { setCookie, ...rotated } = await http.rotate(current);
-      if (setCookie) res.append("Set-Cookie", setCookie);
+      if (setCookie) writeSessionCookie(res, setCookie);
       setState(req, http, { ...current, session: rotated.session, sessionId: rotated.sessionId });
       return rotated;
     };

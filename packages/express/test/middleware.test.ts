@@ -105,6 +105,17 @@ describe("@multisession/express", () => {
     expect(revoked.cookies).toEqual([expect.stringMatching(/^ms_session=; Max-Age=0;/)]);
   });
 
+  test("a login that carries a dead cookie answers one Set-Cookie for it: the new session's", async () => {
+    const { token, handle } = await logIn(app, "stale");
+    await ctx.store.revoke("stale", handle);
+    const again = await app.call("POST", "/login", {
+      cookie: `other=1; ms_session=${token}`,
+      body: { userId: "stale" },
+    });
+    expect(again.status).toBe(200);
+    expect(again.cookies).toEqual([expect.stringMatching(`^ms_session=${again.body.token};`)]);
+  });
+
   test("an expired session is 401 ERR_SESSION_EXPIRED", async () => {
     const short = openStore({ idleTimeoutMs: 300, absoluteTimeoutMs: 300, touchIntervalMs: 0 });
     const server = await startApp(short.store);

@@ -20,7 +20,7 @@ import {
   revokeDevice,
 } from "@multisession/session-http";
 import type { FastifyError, FastifyInstance } from "fastify";
-import { sendSessionError, sessionStateOf } from "./plugin.js";
+import { sendSessionError, sessionStateOf, writeSessionCookie } from "./plugin.js";
 import { requireSession } from "./require-session.js";
 
 export async function deviceRoutes(app: FastifyInstance): Promise<void> {
@@ -39,7 +39,7 @@ export async function deviceRoutes(app: FastifyInstance): Promise<void> {
 
   app.delete<{ Params: { handle: string } }>(DEVICE_ROUTES.revoke.path, async (request, reply) => {
     const { current } = await revokeDevice(http.store, requireCaller(sessionStateOf(request)), request.params.handle);
-    if (current) reply.header("set-cookie", http.cookie.clearing());
+    if (current) writeSessionCookie(reply, http.cookie.clearing());
     return reply.code(204).send();
   });
 
@@ -49,7 +49,7 @@ export async function deviceRoutes(app: FastifyInstance): Promise<void> {
 
   app.post(DEVICE_ROUTES.logOutEverywhere.path, async (request, reply) => {
     const removed = await logOutEverywhere(http.store, requireCaller(sessionStateOf(request)));
-    reply.header("set-cookie", http.cookie.clearing());
+    writeSessionCookie(reply, http.cookie.clearing());
     return { removed };
   });
 }

@@ -14,6 +14,7 @@ import {
   type LogInOptions,
   type RequestFacts,
   type RequestSession,
+  replaceSetCookie,
   requireCaller,
   SessionHttp,
   type SessionHttpOptions,
@@ -96,6 +97,13 @@ export function sendSessionError(error: unknown, request: FastifyRequest, reply:
   return true;
 }
 
+/** Sets the session cookie (or its clearing) on the reply, in place of any earlier value for it. */
+export function writeSessionCookie(reply: FastifyReply, setCookie: string): void {
+  const values = replaceSetCookie(reply.getHeader("set-cookie"), setCookie);
+  reply.removeHeader("set-cookie");
+  reply.header("set-cookie", values);
+}
+
 function setState(request: FastifyRequest, state: RequestSession): void {
   states.set(request, state);
   request.session = state.session;
@@ -110,7 +118,7 @@ async function multisessionPlugin(app: FastifyInstance, options: MultisessionOpt
 
   app.decorateReply("logIn", async function logIn(this: FastifyReply, userId: string, login?: LogInOptions) {
     const { setCookie, ...created } = await http.logIn(requestFacts(this.request), userId, login);
-    this.header("set-cookie", setCookie);
+    writeSessionCookie(this, setCookie);
     setState(this.request, {
       session: created.session,
       sessionId: created.sessionId,
@@ -124,7 +132,7 @@ async function multisessionPlugin(app: FastifyInstance, options: MultisessionOpt
   app.decorateReply("logOut", async function logOut(this: FastifyReply) {
     const state = sessionStateOf(this.request);
     const { removed, setCookie } = await http.logOut(state);
-    this.header("set-cookie", setCookie);
+    writeSessionCookie(this, setCookie);
     setState(this.request, { ...state, session: null, sessionId: null });
     return removed;
   });
@@ -133,7 +141,7 @@ async function multisessionPlugin(app: FastifyInstance, options: MultisessionOpt
     const state = sessionStateOf(this.request);
     requireCaller(state);
     const { setCookie, ...rotated } = await http.rotate(state);
-    if (setCookie) this.header("set-cookie", setCookie);
+    if (setCookie) writeSessionCookie(this, setCookie);
     setState(this.request, { ...state, session: rotated.session, sessionId: rotated.sessionId });
     return rotated;
   });
@@ -141,7 +149,7 @@ async function multisessionPlugin(app: FastifyInstance, options: MultisessionOpt
   app.addHook("onRequest", async (request, reply) => {
     const state = await http.resolve(requestFacts(request));
     setState(request, state);
-    if (state.setCookie) reply.header("set-cookie", state.setCookie);
+    if (state.setCookie) writeSessionCookie(reply, state.setCookie);
   });
 
   if (options.errorHandler ?? true) {

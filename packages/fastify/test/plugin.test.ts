@@ -113,6 +113,20 @@ describe("@multisession/fastify", () => {
     expect(setCookies(revoked.headers)).toEqual([expect.stringMatching(/^ms_session=; Max-Age=0;/)]);
   });
 
+  test("a login that carries a dead cookie answers one Set-Cookie for it: the new session's", async () => {
+    const app = await buildApp(ctx.store);
+    const { token, handle } = await logIn(app, "stale");
+    await ctx.store.revoke("stale", handle);
+    const again = await app.inject({
+      method: "POST",
+      url: "/login",
+      headers: { cookie: `other=1; ms_session=${token}` },
+      payload: { userId: "stale" },
+    });
+    expect(again.statusCode).toBe(200);
+    expect(setCookies(again.headers)).toEqual([expect.stringMatching(`^ms_session=${again.json().token};`)]);
+  });
+
   test("an expired session is 401 ERR_SESSION_EXPIRED", async () => {
     const short = openStore({ idleTimeoutMs: 300, absoluteTimeoutMs: 300, touchIntervalMs: 0 });
     try {

@@ -58,3 +58,14 @@ export function readCookie(cookieHeader: string | undefined, name: string): stri
   }
   return undefined;
 }
+
+/**
+ * The response's Set-Cookie values with `setCookie` in place of any earlier
+ * value for the same cookie: a response that clears a stale cookie and then
+ * logs in must send one Set-Cookie for that name (RFC 6265 4.1.1), not two.
+ */
+export function replaceSetCookie(existing: unknown, setCookie: string): string[] {
+  const name = setCookie.slice(0, setCookie.indexOf("=") + 1);
+  const values = existing === undefined ? [] : Array.isArray(existing) ? existing.map(String) : [String(existing)];
+  return [...values.filter((value) => !value.startsWith(name)), setCookie];
+}

@@ -1,4 +1,4 @@
-export { COOKIE_NAME_PATTERN, readCookie, type SessionCookie, sessionCookie } from "./cookie.js";
+export { COOKIE_NAME_PATTERN, readCookie, replaceSetCookie, type SessionCookie, sessionCookie } from "./cookie.js";
 export { isSafeMethod, type OriginFacts, originAllowed, originOf, parseAllowedOrigin } from "./csrf.js";
 export { type DeviceFacts, describeUserAgent, deviceNameOf, deviceOf, type UserAgentLabels } from "./device-name.js";
 export {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { readCookie, sessionCookie } from "../src/index.js";
+import { readCookie, replaceSetCookie, sessionCookie } from "../src/index.js";
 
 describe("session cookie", () => {
   test("outside production: the plain name, HttpOnly, SameSite=Lax, Path=/, no Secure", () => {
@@ -31,5 +31,14 @@ describe("session cookie", () => {
     expect(readCookie("xms_session=1; ms_session_x=2", "ms_session")).toBeUndefined();
     expect(readCookie("ms_session=", "ms_session")).toBeUndefined();
     expect(readCookie(undefined, "ms_session")).toBeUndefined();
+  });
+
+  test("a new value replaces an earlier Set-Cookie of the same cookie and keeps the others", () => {
+    expect(replaceSetCookie(["other=1; Path=/", "ms_session=; Max-Age=0"], "ms_session=t.k; Max-Age=60")).toEqual([
+      "other=1; Path=/",
+      "ms_session=t.k; Max-Age=60",
+    ]);
+    expect(replaceSetCookie("ms_session_x=1", "ms_session=t.k")).toEqual(["ms_session_x=1", "ms_session=t.k"]);
+    expect(replaceSetCookie(undefined, "ms_session=t.k")).toEqual(["ms_session=t.k"]);
   });
 });
