@@ -10,6 +10,7 @@
  * routes of the scope that registered it. The session is resolved in an
  * `onRequest` hook, one store read per request that carries a token.
  */
+import { InvalidOptionError } from "@multisession/session-core";
 import {
   type LogInOptions,
   type RequestFacts,
@@ -112,6 +113,8 @@ function setState(request: FastifyRequest, state: RequestSession): void {
 
 async function multisessionPlugin(app: FastifyInstance, options: MultisessionOptions): Promise<void> {
   const http = new SessionHttp(options);
+  const errorHandler = options.errorHandler ?? true;
+  if (typeof errorHandler !== "boolean") throw new InvalidOptionError("errorHandler", "a boolean", errorHandler);
   app.decorate("multisession", http);
   app.decorateRequest("session", null);
   app.decorateRequest("sessionId", null);
@@ -152,7 +155,7 @@ async function multisessionPlugin(app: FastifyInstance, options: MultisessionOpt
     if (state.setCookie) writeSessionCookie(reply, state.setCookie);
   });
 
-  if (options.errorHandler ?? true) {
+  if (errorHandler) {
     // An error this handler does not answer is thrown on to the handler before it (Fastify's default, or yours).
     app.setErrorHandler((error: FastifyError, request, reply) => {
       if (!sendSessionError(error, request, reply)) throw error;

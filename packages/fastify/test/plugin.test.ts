@@ -213,5 +213,8 @@ describe("@multisession/fastify", () => {
 
   test("bad options fail registration naming the option", async () => {
     await expect(buildApp(ctx.store, { cookieName: "bad name" })).rejects.toThrow(/options.cookieName/);
+    await expect(buildApp(ctx.store, { errorHandler: "yes" as never })).rejects.toThrow(
+      /options.errorHandler must be a boolean \(received "yes"\)/,
+    );
   });
 });
