@@ -32,7 +32,6 @@ import {
   type DeleteExpiredSessionJobData,
   deduplicationIdOf,
 } from "./cleanup-job.js";
-import { DurableWriter, NotSentError } from "./durable-revocations.js";
 import {
   InvalidInputError,
   RevocationNotReplicatedError,
@@ -45,15 +44,13 @@ import { type ResolvedOptions, resolveOptions, type SessionStoreOptions } from "
 import { type Device, type JsonValue, toDevice, toJson } from "./payload.js";
 import { decodeRecord, decodeUserInfo, encodeBody, type Session } from "./record.js";
 import { RedisClock } from "./redis-clock.js";
+import { type CallKind, ScriptCalls } from "./script-calls.js";
 import {
-  asScriptReply,
   errorOfStatus,
   isOutOfMemory,
   SCRIPT_STATUS,
   type ScriptName,
   type ScriptReply,
-  type ScriptRunner,
-  scriptRunner,
   unexpectedReply,
 } from "./scripts/index.js";
 import { assertHandle, assertSecret, decodeToken, encodeToken, handleOf, newSecret, sessionKeyOf } from "./token.js";
@@ -90,39 +87,6 @@ export interface CreatedSession<Data = JsonValue, UserInfo = JsonValue> {
 }
 
 /**
- * How a script call is treated when no answer comes back. A `read` fails
- * with SessionBackendError. A `write` may have been carried out already, so
- * it fails with SessionOutcomeUnknownError. An `idempotent` write is sent
- * once more: a second run answers truly for what the first did (create
- * finds its own record, setUserInfo writes the same value).
- */
-type CallKind = "read" | "write" | "idempotent";
-
-/** An error reply from Redis itself (OOM, NOSCRIPT, a script error): the command was refused or failed there. */
-function isRedisReply(error: unknown): boolean {
-  return error instanceof Error && error.name === "ReplyError";
-}
-
-/**
- * How many times each client has become ready, shared by every store on that
- * client (one listener per client, however many stores use it): a call made
- * while the client was not ready, that failed before the count moved, never
- * left the offline queue.
- */
-const readyCounts = new WeakMap<Redis | Cluster, { count: number }>();
-
-function readyCountOf(redis: Redis | Cluster): { count: number } {
-  let counter = readyCounts.get(redis);
-  if (!counter) {
-    const created = { count: 0 };
-    redis.on("ready", () => created.count++);
-    readyCounts.set(redis, created);
-    counter = created;
-  }
-  return counter;
-}
-
-/**
  * Many device sessions per user on Redis (a single server or a Cluster).
  * Every method validates its arguments first (InvalidInputError naming the
  * field) and makes one atomic script call or one read.
@@ -145,14 +109,11 @@ function readyCountOf(redis: Redis | Cluster): { count: number } {
 export class SessionStore<Data = JsonValue, UserInfo = JsonValue> {
   readonly #options: ResolvedOptions;
   readonly #redis: Redis | Cluster;
-  readonly #run: ScriptRunner;
+  /** The one way scripts are called, and their failures classified. */
+  readonly #calls: ScriptCalls;
   /** The read script's fixed arguments, as strings once rather than numbers on every read. */
   readonly #readArgs: [idle: string, touchInterval: string, grace: string];
   readonly #clock: RedisClock;
-  /** The client's (re)connections so far, to tell a command that never left the offline queue. */
-  readonly #connections: { count: number };
-  /** With durableRevocations on: runs logouts and rotations on dedicated connections, then WAITs. */
-  readonly #durable: DurableWriter | null;
   /** The worker's operations (deletion job, sweep steps), on this store's one way of calling scripts. */
   readonly #cleanup: Cleanup;
 
@@ -163,13 +124,10 @@ export class SessionStore<Data = JsonValue, UserInfo = JsonValue> {
   constructor(options: SessionStoreOptions) {
     this.#options = resolveOptions(options);
     this.#redis = this.#options.redis;
-    this.#run = scriptRunner(this.#redis);
     const { idleTimeoutMs, touchIntervalMs, keyGraceMs } = this.#options;
     this.#readArgs = [String(idleTimeoutMs), String(touchIntervalMs), String(keyGraceMs)];
     this.#clock = new RedisClock(this.#redis);
-    this.#connections = readyCountOf(this.#redis);
-    const { durableRevocations } = this.#options;
-    this.#durable = durableRevocations ? new DurableWriter(this.#redis, durableRevocations) : null;
+    this.#calls = new ScriptCalls(this.#redis, this.#options.logger, this.#options.durableRevocations);
     this.#cleanup = new Cleanup({
       redis: this.#redis,
       prefix: this.#options.prefix,
@@ -187,7 +145,7 @@ export class SessionStore<Data = JsonValue, UserInfo = JsonValue> {
    * SessionBackendError. Safe to call twice.
    */
   async close(): Promise<void> {
-    await this.#durable?.close();
+    await this.#calls.close();
   }
 
   /** The options in force, defaults filled in (without the clients and logger). */
@@ -648,51 +606,19 @@ export class SessionStore<Data = JsonValue, UserInfo = JsonValue> {
     await this.#userCall("dropCorrupt", "read", "removeSession", userId, [sessionKey]);
   }
 
-  /**
-   * Runs a script, turning a failure into the error its kind calls for
-   * (CallKind). A command that never left the client (Redis was not
-   * connected, and no connection was made before the call failed) was not
-   * carried out: a plain SessionBackendError, whatever the kind.
-   */
-  async #runScript(
+  /** The one way every script is called (ScriptCalls.call). */
+  #call(
     operation: string,
     kind: CallKind,
     script: ScriptName,
     keys: readonly string[],
     args: readonly (string | number)[],
-    run: ScriptRunner = this.#run,
-  ): Promise<unknown> {
-    const connected = this.#redis.status === "ready";
-    const connections = this.#connections.count;
-    try {
-      return await run(script, keys, args);
-    } catch (error) {
-      // The store's client tells by its connections; the durable writer says so itself.
-      const neverSent =
-        error instanceof NotSentError || (run === this.#run && !connected && connections === this.#connections.count);
-      if (kind === "read" || isRedisReply(error) || neverSent) throw new SessionBackendError(operation, error);
-      if (kind === "write") throw new SessionOutcomeUnknownError(operation, error);
-      this.#options.logger.warn(
-        { operation, err: { message: (error as Error).message } },
-        "no answer from Redis: sending the call again",
-      );
-    }
-    try {
-      return await run(script, keys, args);
-    } catch (error) {
-      throw new SessionOutcomeUnknownError(operation, error);
-    }
+  ): Promise<ScriptReply> {
+    return this.#calls.call(operation, kind, script, keys, args);
   }
 
-  /**
-   * A logout or rotation: the script run as `#runScript` does, its reply
-   * turned into the method's result by `toResult` (which throws, as for a
-   * session that is not live, when nothing was written). With
-   * durableRevocations on, the script goes through the durable writer, and
-   * a write fewer replicas acknowledged than required is reported with
-   * RevocationNotReplicatedError, which carries the result.
-   */
-  async #revocation<T>(
+  /** A logout or rotation on the user's hash (ScriptCalls.revocation). */
+  #revocation<T>(
     operation: string,
     kind: CallKind,
     script: ScriptName,
@@ -700,31 +626,7 @@ export class SessionStore<Data = JsonValue, UserInfo = JsonValue> {
     args: (string | number)[],
     toResult: (reply: ScriptReply) => T | Promise<T>,
   ): Promise<T> {
-    const keys = [userKey(this.#options.prefix, userId)];
-    const durable = this.#durable;
-    const required = this.#options.durableRevocations?.replicas;
-    if (!durable || required === undefined) return toResult(await this.#call(operation, kind, script, keys, args));
-    let acknowledged = 0;
-    const run: ScriptRunner = async (name, scriptKeys, scriptArgs) => {
-      const answer = await durable.run(name, scriptKeys, scriptArgs);
-      acknowledged = answer.acknowledged;
-      return answer.reply;
-    };
-    const result = await toResult(await this.#call(operation, kind, script, keys, args, run));
-    if (acknowledged < required) throw new RevocationNotReplicatedError(operation, acknowledged, required, result);
-    return result;
-  }
-
-  /** The one way every script is called: run as its kind requires (#runScript), its reply checked status-first. */
-  async #call(
-    operation: string,
-    kind: CallKind,
-    script: ScriptName,
-    keys: readonly string[],
-    args: readonly (string | number)[],
-    run: ScriptRunner = this.#run,
-  ): Promise<ScriptReply> {
-    return asScriptReply(operation, await this.#runScript(operation, kind, script, keys, args, run));
+    return this.#calls.revocation(operation, kind, script, [userKey(this.#options.prefix, userId)], args, toResult);
   }
 
   /** #call on the user's hash. */
