@@ -129,7 +129,7 @@ function deviceItem(session) {
     button.setAttribute("aria-label", `Sign out ${label}`);
     button.addEventListener("click", () =>
       act(async () => {
-        await api("DELETE", `/devices/${encodeURIComponent(session.handle)}`);
+        await api("DELETE", `/sessions/${encodeURIComponent(session.handle)}`);
         status(`Signed out ${session.device.name ?? "that device"}.`);
       }),
     );
@@ -164,16 +164,16 @@ function showInfo(info) {
 
 async function render() {
   const me = await api("GET", "/me");
-  const { devices } = await api("GET", "/devices");
+  const { sessions } = await api("GET", "/sessions");
   remember(true);
   $("login").hidden = true;
   $("account").hidden = false;
   $("whoami").hidden = false;
   const displayName = typeof me.userInfo?.displayName === "string" ? me.userInfo.displayName : "";
   $("whoami").textContent = displayName ? `Signed in as ${displayName} (${me.userId})` : `Signed in as ${me.userId}`;
-  deviceCount = devices.length;
+  deviceCount = sessions.length;
   // The API lists this device first, then the most recently active.
-  $("devices").replaceChildren(...devices.map(deviceItem));
+  $("devices").replaceChildren(...sessions.map(deviceItem));
   showInfo(me.userInfo);
 }
 
@@ -202,7 +202,7 @@ $("login-form").addEventListener("submit", (event) => {
 $("refresh").addEventListener("click", () => act(async () => status("")));
 $("logout-others").addEventListener("click", () =>
   act(async () => {
-    const { removed } = await api("POST", "/devices/log-out-others");
+    const { removed } = await api("POST", "/auth/logout-others");
     status(`Signed out ${removed} other device${removed === 1 ? "" : "s"}.`);
   }),
 );
@@ -219,7 +219,7 @@ $("confirm-all").addEventListener("close", () => {
   if ($("confirm-all").returnValue !== "confirm") return;
   act(
     async () => {
-      const { removed } = await api("POST", "/devices/log-out-everywhere");
+      const { removed } = await api("POST", "/auth/logout-all");
       showLogin(`You are signed out on every device (${removed}).`);
     },
     { redraw: false },

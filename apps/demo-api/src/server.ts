@@ -1,14 +1,13 @@
 /**
  * The demo API: a fastify app on @multisession/fastify, which gives it its
- * sessions, its cookie, its CSRF check and the devices API (`/devices`);
- * the demo adds a password check, user info and throttling. Built by a
+ * sessions, its cookie, its CSRF check and the devices functions behind its
+ * routes; the demo adds a password check, user info and throttling. Built by a
  * factory so tests can inject requests without a port; main.ts wires it,
  * including what `/readyz` checks (the app's Redis connections). Every
  * answer carries `X-Content-Type-Options: nosniff` and, but for the page's
  * static files, `Cache-Control: no-store`; every error answer,
  * the router's own included, is `{ error: { code, message } }`.
  */
-import { deviceRoutes } from "@multisession/fastify";
 import type { SessionStore } from "@multisession/session-core";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { Cluster, Redis } from "ioredis";
@@ -18,6 +17,7 @@ import { frameworkErrors, installErrorHandler } from "./errors.js";
 import { authRoutes } from "./routes/auth.js";
 import { meRoutes } from "./routes/me.js";
 import { pageRoutes } from "./routes/page.js";
+import { sessionRoutes } from "./routes/sessions.js";
 import { registerSessions } from "./sessions.js";
 import { createThrottle } from "./throttle.js";
 
@@ -74,7 +74,7 @@ export async function createServer(options: ServerOptions): Promise<FastifyInsta
     await registerSessions(api, { store: options.store, secureCookies: options.secureCookies, throttle });
     await api.register(authRoutes, { throttle, demoPassword: options.demoPassword });
     await api.register(meRoutes);
-    await api.register(deviceRoutes);
+    await api.register(sessionRoutes);
   });
   return app;
 }

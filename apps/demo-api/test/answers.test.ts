@@ -41,14 +41,14 @@ const loginBody = (userId: string) => ({ userId, password: "demo" });
 
 describe("the router's refusals", () => {
   it("a malformed URL (bad percent-encoding) answers 400 in the documented shape", async () => {
-    const answer = await send(plain, "DELETE", "/devices/%E0%A4%A");
+    const answer = await send(plain, "DELETE", "/sessions/%E0%A4%A");
     expect(answer.status).toBe(400);
     expect(answer.body).toEqual({ error: { code: "ERR_BAD_URL", message: expect.any(String) } });
     expect(answer.headers.get("x-content-type-options")).toBe("nosniff");
   });
 
   it("a too-long URL parameter answers 414 in the documented shape", async () => {
-    const answer = await send(plain, "DELETE", `/devices/${"a".repeat(500)}`);
+    const answer = await send(plain, "DELETE", `/sessions/${"a".repeat(500)}`);
     expect(answer.status).toBe(414);
     expect(answer.body).toEqual({ error: { code: "ERR_PARAM_TOO_LONG", message: expect.any(String) } });
     expect(answer.headers.get("x-content-type-options")).toBe("nosniff");
@@ -81,7 +81,7 @@ describe("Cache-Control", () => {
     const answers = [
       login,
       await send(plain, "GET", "/me", bearer),
-      await send(plain, "GET", "/devices", bearer),
+      await send(plain, "GET", "/sessions", bearer),
       await send(plain, "POST", "/auth/rotate", bearer),
       await send(plain, "GET", "/me"),
     ];

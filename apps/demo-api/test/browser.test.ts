@@ -243,10 +243,10 @@ describe("an expired session on the page", () => {
 
   it("says the session expired, not that the user was signed out", async () => {
     const page = await openPage(api.api);
-    const listed = page.waitForResponse((response: Response) => new URL(response.url()).pathname === "/devices");
+    const listed = page.waitForResponse((response: Response) => new URL(response.url()).pathname === "/sessions");
     await logIn(page, "ida", "Laptop");
-    const { devices } = (await (await listed).json()) as { devices: { current: boolean; expiresAt: number }[] };
-    const expiresAt = devices.find((device) => device.current)?.expiresAt ?? 0;
+    const { sessions } = (await (await listed).json()) as { sessions: { current: boolean; expiresAt: number }[] };
+    const expiresAt = sessions.find((session) => session.current)?.expiresAt ?? 0;
     // Nothing touches the session until the click below: it expires when the server said it would.
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt - Date.now()) + 500));
     await page.getByRole("button", { name: "Refresh" }).click();

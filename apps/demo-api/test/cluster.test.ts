@@ -80,8 +80,8 @@ describe("the demo on a three-master Redis Cluster", () => {
       const phone = await login(api, userId, "phone", IOS_UA);
       const laptop = await login(api, userId, "laptop", DESKTOP_UA);
       expect(await call(api, "GET", "/me", { token: phone.token })).toMatchObject({ status: 200, body: { userId } });
-      const listed = await call(api, "GET", "/devices", { token: laptop.token });
-      const sessions = listed.body?.devices as { handle: string; current: boolean }[];
+      const listed = await call(api, "GET", "/sessions", { token: laptop.token });
+      const sessions = listed.body?.sessions as { handle: string; current: boolean }[];
       expect(sessions.map((s) => s.handle).sort()).toEqual([phone.session.handle, laptop.session.handle].sort());
       expect(sessions.find((s) => s.current)?.handle).toBe(laptop.session.handle);
       expect((await call(api, "POST", "/auth/logout", { token: phone.token })).status).toBe(204);
@@ -154,7 +154,7 @@ describe("the demo on a three-master Redis Cluster", () => {
       // A hang fails the test: every answer must come, bounded by REDIS_COMMAND_TIMEOUT_MS.
       answers = await Promise.all([
         call(api, "GET", "/me", { token: frozen.token, signal: AbortSignal.timeout(10_000) }),
-        call(api, "GET", "/devices", { token: frozen.token, signal: AbortSignal.timeout(10_000) }),
+        call(api, "GET", "/sessions", { token: frozen.token, signal: AbortSignal.timeout(10_000) }),
         call(api, "GET", "/me", { token: live.token, signal: AbortSignal.timeout(10_000) }),
       ]);
     } finally {

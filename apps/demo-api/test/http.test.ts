@@ -79,8 +79,8 @@ describe("login", () => {
     expect(answer).toMatchObject({ status: 403, body: { error: { code: "ERR_FORBIDDEN_ORIGIN" } } });
     expect(answer.headers.get("set-cookie")).toBeNull();
     const erin = await login(stack, "erin", "Erin's laptop", DESKTOP_UA);
-    const listed = await call(stack, "GET", "/devices", { token: erin.token });
-    expect(listed.body?.devices).toHaveLength(1);
+    const listed = await call(stack, "GET", "/sessions", { token: erin.token });
+    expect(listed.body?.sessions).toHaveLength(1);
   });
 
   it("refuses a wrong password", async () => {
@@ -125,19 +125,19 @@ describe("authenticated routes", () => {
     expect(viaCookie.body).toMatchObject({ userId: "alice", session: { handle: laptop.session.handle } });
   });
 
-  it("GET /devices lists the user's devices, marks the caller's, and never another user's", async () => {
-    const alice = await call(stack, "GET", "/devices", { token: laptop.token });
-    const devices = alice.body?.devices as {
+  it("GET /sessions lists the user's devices, marks the caller's, and never another user's", async () => {
+    const alice = await call(stack, "GET", "/sessions", { token: laptop.token });
+    const sessions = alice.body?.sessions as {
       handle: string;
       current: boolean;
       device: { name: string };
       browser: string | null;
       os: string | null;
     }[];
-    expect(devices.map((s) => s.device.name).sort()).toEqual(["Alice's Pixel", "Alice's laptop"]);
-    expect(devices.find((s) => s.current)?.handle).toBe(laptop.session.handle);
-    for (const device of devices) {
-      expect(Object.keys(device).sort()).toEqual([
+    expect(sessions.map((s) => s.device.name).sort()).toEqual(["Alice's Pixel", "Alice's laptop"]);
+    expect(sessions.find((s) => s.current)?.handle).toBe(laptop.session.handle);
+    for (const session of sessions) {
+      expect(Object.keys(session).sort()).toEqual([
         "browser",
         "createdAt",
         "current",
@@ -149,11 +149,11 @@ describe("authenticated routes", () => {
       ]);
     }
     // Browser and OS names, read from each device's stored user agent; the caller's own device first.
-    expect(devices.map((s) => [s.device.name, s.browser, s.os])).toEqual([
+    expect(sessions.map((s) => [s.device.name, s.browser, s.os])).toEqual([
       ["Alice's laptop", "Firefox 133", "Linux"],
       ["Alice's Pixel", "Chrome 130", "Android"],
     ]);
-    const bobs = (await call(stack, "GET", "/devices", { token: bob.token })).body?.devices as { handle: string }[];
+    const bobs = (await call(stack, "GET", "/sessions", { token: bob.token })).body?.sessions as { handle: string }[];
     expect(bobs.map((s) => s.handle)).toEqual([bob.session.handle]);
   });
 
@@ -172,13 +172,13 @@ describe("authenticated routes", () => {
     expect(errorOf(answer).message).toMatch(/body must be object/);
   });
 
-  it("DELETE /devices/:handle answers 404 for another user's device and 400 for a malformed handle", async () => {
-    expect(await call(stack, "DELETE", `/devices/${bob.session.handle}`, { token: phone.token })).toMatchObject({
+  it("DELETE /sessions/:handle answers 404 for another user's device and 400 for a malformed handle", async () => {
+    expect(await call(stack, "DELETE", `/sessions/${bob.session.handle}`, { token: phone.token })).toMatchObject({
       status: 404,
       body: { error: { code: "ERR_DEVICE_NOT_FOUND" } },
     });
     expect((await call(stack, "GET", "/me", { token: bob.token })).status).toBe(200);
-    const bad = await call(stack, "DELETE", "/devices/not-a-handle", { token: phone.token });
+    const bad = await call(stack, "DELETE", "/sessions/not-a-handle", { token: phone.token });
     expect(bad.status).toBe(400);
     expect(errorOf(bad).message).toMatch(/handle/);
   });
@@ -188,7 +188,7 @@ describe("authenticated routes", () => {
       status: 401,
       body: { error: { code: "ERR_SESSION_NOT_FOUND" } },
     });
-    expect(await call(stack, "GET", "/devices", { token: "garbage" })).toMatchObject({
+    expect(await call(stack, "GET", "/sessions", { token: "garbage" })).toMatchObject({
       status: 401,
       body: { error: { code: "ERR_INVALID_INPUT" } },
     });
@@ -199,7 +199,7 @@ describe("authenticated routes", () => {
   });
 
   it("refuses cookie-authenticated writes from another origin", async () => {
-    const answer = await call(stack, "POST", "/devices/log-out-others", {
+    const answer = await call(stack, "POST", "/auth/logout-others", {
       cookie: `__Host-ms_session=${laptop.token}`,
       headers: { origin: "https://evil.example" },
     });
@@ -211,7 +211,7 @@ describe("authenticated routes", () => {
 describe("signing out", () => {
   it("a revoked device gets 401 on its next request", async () => {
     const tablet = await login(stack, "alice", "Alice's tablet", IOS_UA);
-    const revoke = await call(stack, "DELETE", `/devices/${tablet.session.handle}`, { token: phone.token });
+    const revoke = await call(stack, "DELETE", `/sessions/${tablet.session.handle}`, { token: phone.token });
     expect(revoke.status).toBe(204);
     expect(await call(stack, "GET", "/me", { token: tablet.token })).toMatchObject({
       status: 401,
@@ -228,18 +228,18 @@ describe("signing out", () => {
     expect((await call(stack, "GET", "/me", { token: phone.token })).status).toBe(200);
   });
 
-  it("POST /devices/log-out-others keeps this device and counts the others", async () => {
+  it("POST /auth/logout-others keeps this device and counts the others", async () => {
     const extra = await login(stack, "alice", "extra", DESKTOP_UA);
-    const answer = await call(stack, "POST", "/devices/log-out-others", { token: phone.token });
+    const answer = await call(stack, "POST", "/auth/logout-others", { token: phone.token });
     expect(answer).toMatchObject({ status: 200, body: { removed: 2 } });
     for (const gone of [extra, laptop])
       expect((await call(stack, "GET", "/me", { token: gone.token })).status).toBe(401);
     expect((await call(stack, "GET", "/me", { token: phone.token })).status).toBe(200);
   });
 
-  it("POST /devices/log-out-everywhere signs out every device of the user, and only that user", async () => {
+  it("POST /auth/logout-all signs out every device of the user, and only that user", async () => {
     const second = await login(stack, "alice", "second", DESKTOP_UA);
-    const answer = await call(stack, "POST", "/devices/log-out-everywhere", { token: second.token });
+    const answer = await call(stack, "POST", "/auth/logout-all", { token: second.token });
     expect(answer).toMatchObject({ status: 200, body: { removed: 2 } });
     for (const gone of [phone, second])
       expect((await call(stack, "GET", "/me", { token: gone.token })).status).toBe(401);
@@ -296,7 +296,7 @@ describe("operations", () => {
   });
 
   it("shuts down cleanly on SIGTERM: requests finish, then the queue and Redis close, exit 0", async () => {
-    const inFlight = call(stack, "GET", "/devices", { token: bob.token });
+    const inFlight = call(stack, "GET", "/sessions", { token: bob.token });
     const code = await stack.api.stop("SIGTERM");
     expect((await inFlight).status).toBe(200);
     expect(code).toBe(0);

@@ -58,7 +58,7 @@ describe("Redis in trouble", () => {
       answers = await Promise.all([
         request("GET", "/me", token),
         login("frozen-user"),
-        request("GET", "/devices", token),
+        request("GET", "/sessions", token),
       ]);
     } finally {
       process.kill(stack.redis.pid, "SIGCONT");

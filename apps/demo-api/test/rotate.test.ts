@@ -54,8 +54,8 @@ describe("POST /auth/rotate", () => {
       status: 200,
       body: { userId: "rot-bearer", session: { handle: phone.session.handle } },
     });
-    const listed = await call(stack, "GET", "/devices", { token: rotated.token });
-    expect(listed.body?.devices).toEqual([expect.objectContaining({ handle: phone.session.handle, current: true })]);
+    const listed = await call(stack, "GET", "/sessions", { token: rotated.token });
+    expect(listed.body?.sessions).toEqual([expect.objectContaining({ handle: phone.session.handle, current: true })]);
   });
 
   it("by cookie: replaces the cookie with the new token, and the old cookie then gets 401", async () => {

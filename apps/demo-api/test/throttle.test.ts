@@ -117,7 +117,7 @@ describe("failed token authentications per client address", () => {
     }
     for (const api of apis) {
       expectThrottled(await callFrom(from, api.url("/me"), "GET", { token: valid }));
-      expectThrottled(await callFrom(from, api.url("/devices"), "GET", { token: forged }));
+      expectThrottled(await callFrom(from, api.url("/sessions"), "GET", { token: forged }));
     }
     expect((await callFrom("127.0.0.8", (apis[1] as ServiceProcess).url("/me"), "GET", { token: valid })).status).toBe(
       200,
