@@ -246,6 +246,19 @@ forEachTopology((topology) => {
       expect(await ctx.redis.hget(key, field)).toBe(before);
     });
 
+    it("treats a corrupt record as no session: deleted, and no user info is read or written through it", async () => {
+      const { sessionId } = await ctx.store.create("corrupt", { userInfo: { v: "kept" } });
+      const key = userKey(ctx.prefix, "corrupt");
+      // A header that says live for half an hour, over a body that is no JSON.
+      await ctx.redis.hset(key, sessionKeyOf(sessionId), `2|${Date.now().toString(36)}|0|zzzz|zzzz|not json`);
+      expect(await ctx.store.getUserInfo("corrupt")).toBeNull();
+      expect(await ctx.store.updateUserInfo("corrupt", { v: "new" })).toBe(false);
+      expect(await ctx.redis.hget(key, "#info")).toBe('{"v":"kept"}');
+      await expect(ctx.store.updateData("corrupt", sessionId, {})).rejects.toBeInstanceOf(SessionNotFoundError);
+      // The record was the user's only session: it went, and the hash with it.
+      expect(await ctx.redis.exists(key)).toBe(0);
+    });
+
     it("refuses bad input, naming the field, and writes nothing", async () => {
       const { sessionId } = await ctx.store.create("bad-data", { data: { ok: true } });
       const deep: JsonValue[] = [];
