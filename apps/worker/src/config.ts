@@ -16,7 +16,7 @@ import {
   readString,
 } from "@multisession/service-kit";
 import { validate as isValidCron } from "node-cron";
-import { MAX_SLOT_GROUPS } from "./sweeper/slot-groups.js";
+import { DEFAULT_SWEEP_CRON, type IntegerSettingName, WORKER_SETTINGS } from "./settings.js";
 
 export interface WorkerConfig {
   /** Redis for sessions and the queue: one server (REDIS_URL) or a cluster (REDIS_CLUSTER_NODES). */
@@ -55,6 +55,10 @@ export interface WorkerConfig {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+  const integer = (variable: string, setting: IntegerSettingName) => {
+    const { default: fallback, min, max } = WORKER_SETTINGS[setting];
+    return readInteger(env, variable, fallback, min, max);
+  };
   const dashboardUser = readString(env, "DASHBOARD_USER");
   const dashboardPassword = readString(env, "DASHBOARD_PASSWORD");
   if ((dashboardUser === undefined) !== (dashboardPassword === undefined)) {
@@ -65,7 +69,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     throw new ConfigError("DASHBOARD_PASSWORD", "must be at least 8 characters");
   }
 
-  const sweepCron = readString(env, "SWEEP_CRON") ?? "* * * * *";
+  const sweepCron = readString(env, "SWEEP_CRON") ?? DEFAULT_SWEEP_CRON;
   if (!isValidCron(sweepCron)) {
     throw new ConfigError("SWEEP_CRON", `is not a valid cron expression (received ${JSON.stringify(sweepCron)})`);
   }
@@ -77,18 +81,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     sessionPrefix: readSessionPrefix(env),
     queuePrefix: readQueuePrefix(env, redis.cluster),
     sweepCron,
-    sweepBatchSize: readInteger(env, "SWEEP_BATCH_SIZE", 500, 1, 10_000),
-    sweepConcurrency: readInteger(env, "SWEEP_CONCURRENCY", 1, 1, 64),
-    sweepDutyPercent: readInteger(env, "SWEEP_DUTY_PERCENT", 50, 1, 100),
-    sweepBudgetMs: readInteger(env, "SWEEP_BUDGET_MS", 20_000, 100, 3_600_000),
-    sweepSlotGroups: readInteger(env, "SWEEP_SLOT_GROUPS", 16, 1, MAX_SLOT_GROUPS),
-    sweepLeaseMs: readInteger(env, "SWEEP_LEASE_MS", 30_000, 1_000, 3_600_000),
-    concurrency: readInteger(env, "CONCURRENCY", 10, 1, 1_000),
+    sweepBatchSize: integer("SWEEP_BATCH_SIZE", "sweepBatchSize"),
+    sweepConcurrency: integer("SWEEP_CONCURRENCY", "sweepConcurrency"),
+    sweepDutyPercent: integer("SWEEP_DUTY_PERCENT", "sweepDutyPercent"),
+    sweepBudgetMs: integer("SWEEP_BUDGET_MS", "sweepBudgetMs"),
+    sweepSlotGroups: integer("SWEEP_SLOT_GROUPS", "sweepSlotGroups"),
+    sweepLeaseMs: integer("SWEEP_LEASE_MS", "sweepLeaseMs"),
+    concurrency: integer("CONCURRENCY", "concurrency"),
     httpPort: readInteger(env, "HTTP_PORT", 8081, 0, 65_535),
     httpHost: readString(env, "HTTP_HOST") ?? "0.0.0.0",
     logLevel: readLogLevel(env),
     dashboard: dashboardUser && dashboardPassword ? { user: dashboardUser, password: dashboardPassword } : null,
-    shutdownTimeoutMs: readInteger(env, "SHUTDOWN_TIMEOUT_MS", 10_000, 0, 600_000),
+    shutdownTimeoutMs: integer("SHUTDOWN_TIMEOUT_MS", "shutdownTimeoutMs"),
     production: env.NODE_ENV === "production",
   };
 }

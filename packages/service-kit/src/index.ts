@@ -26,4 +26,11 @@ export {
   redisAnswers,
   sessionClusterOptions,
 } from "./redis.js";
-export { type CloseOnSignalsOptions, type CloseStep, closeOnSignals, ShutdownDeadlineError } from "./shutdown.js";
+export {
+  type CloseOnSignalsOptions,
+  type CloseStep,
+  type CloseStepsOutcome,
+  closeOnSignals,
+  runCloseSteps,
+  ShutdownDeadlineError,
+} from "./shutdown.js";

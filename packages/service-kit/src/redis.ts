@@ -30,6 +30,12 @@ export type RedisClient = Redis | Cluster;
 export interface ConnectRedisOptions {
   /** The session connection's command timeout (REDIS_COMMAND_TIMEOUT_MS); session-core's 1 s when unset. */
   commandTimeoutMs?: number;
+  /**
+   * On one server: exit the process (78) when the URL names a node of a Redis Cluster. A process's own
+   * wiring wants this; a library running inside someone else's process checks for itself instead.
+   * @default true
+   */
+  exitOnClusterNode?: boolean;
 }
 
 export interface RedisConnections {
@@ -89,7 +95,9 @@ export function connectRedis(
   }
   const checked = target.cluster
     ? firstReady(connections.sessions)
-    : refuseClusterNode(connections.sessions as Redis, service);
+    : options.exitOnClusterNode === false
+      ? firstReady(connections.sessions)
+      : refuseClusterNode(connections.sessions as Redis, service);
   return { ...connections, checked };
 }
 

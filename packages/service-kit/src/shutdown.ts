@@ -33,6 +33,54 @@ export class ShutdownDeadlineError extends Error {
 
 const OVERRAN = Symbol("overran");
 
+/** How a run of close steps ended. */
+export interface CloseStepsOutcome {
+  /** Steps that threw something other than ShutdownDeadlineError. */
+  failed: string[];
+  /** Steps that threw ShutdownDeadlineError: they gave something up to stay in time. */
+  cutShort: string[];
+  /** The step still running at the deadline, and the steps not run after it; null when every step ran. */
+  overran: { step: string; skipped: string[] } | null;
+}
+
+/**
+ * Runs `steps` in order within `timeoutMs`, each handed what is left of it. Never rejects: a step that
+ * throws is logged and counted, and the next one runs; a step still running at the deadline is left
+ * running and the rest skipped.
+ */
+export async function runCloseSteps(logger: Logger, steps: CloseStep[], timeoutMs: number): Promise<CloseStepsOutcome> {
+  const deadline = performance.now() + timeoutMs;
+  const outcome: CloseStepsOutcome = { failed: [], cutShort: [], overran: null };
+  for (const [index, [name, close]] of steps.entries()) {
+    const remainingMs = Math.max(0, Math.floor(deadline - performance.now()));
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const result = await Promise.race([
+        close(remainingMs),
+        new Promise<typeof OVERRAN>((resolve) => {
+          timer = setTimeout(() => resolve(OVERRAN), remainingMs);
+        }),
+      ]);
+      if (result === OVERRAN) {
+        outcome.overran = { step: name, skipped: steps.slice(index + 1).map(([next]) => next) };
+        return outcome;
+      }
+      logger.debug({ step: name }, "closed");
+    } catch (error) {
+      if (error instanceof ShutdownDeadlineError) {
+        outcome.cutShort.push(name);
+        logger.warn({ step: name, reason: error.message }, "close step cut short");
+      } else {
+        outcome.failed.push(name);
+        logger.error({ step: name, err: error }, "close step failed");
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  return outcome;
+}
+
 export function closeOnSignals(logger: Logger, steps: CloseStep[], options: CloseOnSignalsOptions): void {
   const { timeoutMs, exit = process.exit } = options;
   let closing = false;
@@ -43,41 +91,15 @@ export function closeOnSignals(logger: Logger, steps: CloseStep[], options: Clos
       return;
     }
     closing = true;
-    const deadline = performance.now() + timeoutMs;
     logger.info({ signal, timeoutMs }, "shutting down");
-    let failed = false;
-    const cutShort: string[] = [];
-    for (const [index, [name, close]] of steps.entries()) {
-      const remainingMs = Math.max(0, Math.floor(deadline - performance.now()));
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        const outcome = await Promise.race([
-          close(remainingMs),
-          new Promise<typeof OVERRAN>((resolve) => {
-            timer = setTimeout(() => resolve(OVERRAN), remainingMs);
-          }),
-        ]);
-        if (outcome === OVERRAN) {
-          const skipped = steps.slice(index + 1).map(([next]) => next);
-          logger.error({ step: name, timeoutMs, skipped }, "shutdown deadline reached: exiting without waiting");
-          exit(1);
-          return;
-        }
-        logger.debug({ step: name }, "closed");
-      } catch (error) {
-        if (error instanceof ShutdownDeadlineError) {
-          cutShort.push(name);
-          logger.warn({ step: name, reason: error.message }, "close step cut short");
-        } else {
-          failed = true;
-          logger.error({ step: name, err: error }, "close step failed");
-        }
-      } finally {
-        clearTimeout(timer);
-      }
+    const { failed, cutShort, overran } = await runCloseSteps(logger, steps, timeoutMs);
+    if (overran) {
+      logger.error({ ...overran, timeoutMs }, "shutdown deadline reached: exiting without waiting");
+      exit(1);
+      return;
     }
-    const code = failed || cutShort.length > 0 ? 1 : 0;
-    logger.info({ failed, cutShort, exitCode: code }, "shutdown complete");
+    const code = failed.length > 0 || cutShort.length > 0 ? 1 : 0;
+    logger.info({ failed: failed.length > 0, cutShort, exitCode: code }, "shutdown complete");
     exit(code);
   };
   process.on("SIGTERM", onSignal);
