@@ -1,16 +1,17 @@
-# One image per app: docker build --build-arg APP=worker -t multisession-worker .
-# (APP=demo-api for the API). Built with the repo's pinned pnpm; runs the
-# app's compiled dist/main.js as an unprivileged user, JSON logs.
+# The demo API's image: docker build -t multisession-demo-api .
+# Built with the repo's pinned pnpm; runs the app's compiled dist/main.js as an
+# unprivileged user, JSON logs. The worker has an image of its own, built with
+# its manifests first and only what it needs: apps/worker/Dockerfile.
 FROM node:20-bookworm-slim AS build
-ARG APP=worker
+ARG APP=demo-api
 WORKDIR /repo
 COPY . .
 RUN npx --yes pnpm@12.4.2 install --frozen-lockfile \
  && npx --yes pnpm@12.4.2 turbo run build \
- && npx --yes pnpm@12.4.2 deploy --filter "./apps/${APP:-worker}" --prod --legacy /out
+ && npx --yes pnpm@12.4.2 deploy --filter "./apps/${APP:-demo-api}" --prod --legacy /out
 
 FROM node:20-bookworm-slim
-ARG APP=worker
+ARG APP=demo-api
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /out /app
