@@ -34,5 +34,11 @@ export {
 } from "./options.js";
 export { DEVICE_FIELD_LIMITS, type Device, type JsonValue } from "./payload.js";
 export { decodeRecord, encodeRecord, type Session } from "./record.js";
-export { type CreatedSession, type CreateSessionArgs, type CreateSessionInput, SessionStore } from "./store.js";
+export {
+  type AnySessionStore,
+  type CreatedSession,
+  type CreateSessionArgs,
+  type CreateSessionInput,
+  SessionStore,
+} from "./store.js";
 export { parseToken, sessionKeyOf } from "./token.js";

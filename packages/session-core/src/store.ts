@@ -87,6 +87,16 @@ export interface CreatedSession<Data = JsonValue, UserInfo = JsonValue> {
 }
 
 /**
+ * A store of any `Data` and `UserInfo`: the type for code that takes a store
+ * from its caller without caring what its data holds (a framework plugin, a
+ * route set). Every `SessionStore<D, U>` is one, while a typed store is not a
+ * plain `SessionStore` (an interface is not assignable to JsonValue), so such
+ * code should take this type or be generic over the two.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: any data type is welcome here, by design
+export type AnySessionStore = SessionStore<any, any>;
+
+/**
  * Many device sessions per user on Redis (a single server or a Cluster).
  * Every method validates its arguments first (InvalidInputError naming the
  * field) and makes one atomic script call or one read.

@@ -6,6 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, expectTypeOf, it } from "vitest";
 import {
+  type AnySessionStore,
   type CreatedSession,
   type JsonValue,
   type Session,
@@ -78,6 +79,16 @@ forEachTopology((topology) => {
       await expect(store.updateData("strict", sessionId, 42)).resolves.toBeDefined();
       // @ts-expect-error "gold" is no plan
       await expect(store.updateUserInfo("strict", { name: "B", plan: "gold" })).resolves.toBe(true);
+    });
+
+    it("is an AnySessionStore, what code taking any caller's store accepts", async () => {
+      expectTypeOf<SessionStore<Prefs, Profile>>().toExtend<AnySessionStore>();
+      expectTypeOf<SessionStore>().toExtend<AnySessionStore>();
+      // Not a plain SessionStore: an interface is no JsonValue (hence AnySessionStore).
+      expectTypeOf<SessionStore<Prefs, Profile>>().not.toExtend<SessionStore>();
+      const any: AnySessionStore = store;
+      const { session } = await any.create("any", { data: { locale: "en" } });
+      expect(session.data).toEqual({ locale: "en" });
     });
 
     it("lets data be left out when every field of Data is optional", async () => {
