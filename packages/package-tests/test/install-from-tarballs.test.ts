@@ -3,15 +3,27 @@
  * `npm install` of the .tgz files plus ioredis and BullMQ from the registry
  * (npm adds the plugins' peers, e.g. fastify), nothing linked from this
  * workspace. Then a session's whole life through `import` and through
- * `require`, for session-core alone and through each plugin, against a
- * private redis-server; each script must exit by itself, which proves
- * everything it opened can be closed. TypeScript checks a consumer against
- * the installed declarations.
+ * `require`, for session-core alone and through each plugin, and the
+ * worker in-process, against a private redis-server; each script must exit
+ * by itself, which proves everything it opened can be closed. The worker's
+ * bin runs from the install and deletes an expired session. TypeScript
+ * checks a consumer against the installed declarations.
  */
 import { copyFile, mkdir, mkdtemp, realpath, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import {
+  CLEANUP_QUEUE_NAME,
+  SESSION_CONNECTION_OPTIONS,
+  SessionExpiredError,
+  SessionStore,
+  sessionKeyOf,
+  userKey,
+} from "@multisession/session-core";
+import { eventually, getJson, startService } from "@multisession/test-kit";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, expect, inject, test } from "vitest";
 import { PUBLISHABLE } from "./support/publishable.js";
 import { run } from "./support/run.js";
@@ -53,6 +65,7 @@ beforeAll(async () => {
         bullmq: versionOf("bullmq"),
         ioredis: versionOf("ioredis"),
         "@types/node": versionOf("@types/node"),
+        pino: versionOf("pino"),
       },
       // A plugin's dependency on session-core must take the tarball too, never the registry.
       overrides: local,
@@ -108,21 +121,24 @@ const SMOKES = [
       },
     })),
   ),
+  ...["esm", "cjs"].map((build) => ({
+    script: `worker-smoke.${build === "esm" ? "mjs" : "cjs"}`,
+    name: "@multisession/worker",
+    build,
+    seen: { ready: true, swept: true, closed: true },
+  })),
 ];
 
-test.each(SMOKES)(
-  "$script: $name's $build build runs a session's life against Redis",
-  async ({ script, name, build, seen }) => {
-    const { stdout } = await run(process.execPath, [script], {
-      cwd: project,
-      env: { REDIS_URL: redisUrl, SMOKE_PREFIX: `smoke-${script}:` },
-      timeoutMs: 60_000,
-    });
-    const output = lastJsonLine(stdout);
-    expect(String(output.entry)).toMatch(new RegExp(`node_modules/${name}/dist/${build}/index\\.js$`));
-    expect(output).toMatchObject(seen);
-  },
-);
+test.each(SMOKES)("$script: $name's $build build does its job against Redis", async ({ script, name, build, seen }) => {
+  const { stdout } = await run(process.execPath, [script], {
+    cwd: project,
+    env: { REDIS_URL: redisUrl, SMOKE_PREFIX: `smoke-${script}:` },
+    timeoutMs: 60_000,
+  });
+  const output = lastJsonLine(stdout);
+  expect(String(output.entry)).toMatch(new RegExp(`node_modules/${name}/dist/${build}/index\\.js$`));
+  expect(output).toMatchObject(seen);
+});
 
 test.each(["exports.mjs", "exports.cjs"])("%s: every package loads and exports its names", async (script) => {
   const names = PUBLISHABLE.map((entry) => entry.name);
@@ -152,3 +168,33 @@ test.each([
     await run(TSC, ["-p", join(folder, "tsconfig.json")], { cwd: project, timeoutMs: 120_000 });
   },
 );
+
+test("the multisession-worker bin from the install deletes an expired session, answers /healthz, exits 0 on SIGTERM", async () => {
+  const prefix = "bin-smoke:";
+  const redis = new Redis(redisUrl, { ...SESSION_CONNECTION_OPTIONS });
+  const queueConnection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const queue = new Queue(CLEANUP_QUEUE_NAME, { connection: queueConnection, prefix: `${prefix}bull` });
+  const store = new SessionStore({ redis, queue, prefix, idleTimeoutMs: 300, touchIntervalMs: 0 });
+  // The path npm linked, as `npx multisession-worker` runs it; a yearly cron keeps the sweep out of the way.
+  const worker = await startService(
+    join(project, "node_modules", ".bin", "multisession-worker"),
+    { REDIS_URL: redisUrl, SESSION_PREFIX: prefix, QUEUE_PREFIX: `${prefix}bull`, SWEEP_CRON: "0 0 1 1 *" },
+    "worker started",
+  );
+  try {
+    expect(await getJson(worker.url("/healthz"))).toEqual({ status: 200, body: { status: "ok" } });
+    const { sessionId, session } = await store.create("bin-user");
+    // Every read renews, so no read until the idle timeout has passed; that read finds it expired and
+    // enqueues its deletion job, which the worker from the tarball runs.
+    await eventually(() => Date.now() > session.expiresAt + 100);
+    await expect(store.get("bin-user", sessionId)).rejects.toBeInstanceOf(SessionExpiredError);
+    const key = userKey(prefix, "bin-user");
+    await eventually(async () => (await redis.hexists(key, sessionKeyOf(sessionId))) === 0, 30_000);
+    expect(await worker.stop("SIGTERM")).toBe(0);
+  } finally {
+    await worker.stop("SIGKILL");
+    await queue.close();
+    await queueConnection.quit();
+    await redis.quit();
+  }
+});

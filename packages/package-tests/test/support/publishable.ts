@@ -33,4 +33,14 @@ export const PUBLISHABLE: Publishable[] = [
     dir: "packages/express",
     exports: ["multisession", "requireSession", "deviceRouter", "sessionErrors", "SessionHttpError"],
   },
+  {
+    name: "@multisession/service-kit",
+    dir: "packages/service-kit",
+    exports: ["connectRedis", "createLogger", "closeOnSignals", "loadOrExit"],
+  },
+  {
+    name: "@multisession/worker",
+    dir: "apps/worker",
+    exports: ["startCleanupWorker", "createCleanupWorker", "WORKER_SETTINGS"],
+  },
 ];
