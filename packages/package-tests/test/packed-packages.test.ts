@@ -4,8 +4,9 @@
  * `module: commonjs`, node16 from CJS and from ESM, and bundler) and publint
  * (exports, files, formats), plus what the issue asked every tarball to carry.
  */
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import { publint } from "publint";
 import { formatMessage } from "publint/utils";
 import { describe, expect, inject, test } from "vitest";
@@ -24,6 +25,24 @@ async function textOf(tarball: string, file: string): Promise<string> {
   const { stdout } = await run("tar", ["-xzOf", tarball, file], { cwd: import.meta.dirname });
   return stdout;
 }
+
+test("every workspace package that is not private is in the pack test", async () => {
+  const root = resolve(import.meta.dirname, "../../..");
+  const published: string[] = [];
+  for (const group of ["apps", "packages", "examples"]) {
+    if (!existsSync(join(root, group))) continue;
+    for (const folder of await readdir(join(root, group))) {
+      const manifest = join(root, group, folder, "package.json");
+      if (!existsSync(manifest)) continue;
+      const { name, private: isPrivate } = JSON.parse(await readFile(manifest, "utf8")) as {
+        name: string;
+        private?: boolean;
+      };
+      if (isPrivate !== true) published.push(name);
+    }
+  }
+  expect(published.sort()).toEqual(PUBLISHABLE.map((entry) => entry.name).sort());
+});
 
 describe.each(PUBLISHABLE)("$name", ({ name }) => {
   const tarball = () => {
