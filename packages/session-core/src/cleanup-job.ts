@@ -5,15 +5,13 @@
  * `SessionStore.deleteExpiredSession`, which deletes only if the session is
  * still expired then.
  *
- * The queue stays bounded without a consumer: every job's deduplication id is
- * one of MAX_PENDING_DELETION_JOBS buckets chosen by its session key, and
- * BullMQ drops an add whose id is already pending, so at most that many jobs
- * wait (or are delayed or active) at once, whatever the number of expired
- * reads; finished jobs are trimmed by age and count. An add dropped because
- * another session holds its bucket loses nothing: the worker's sweep deletes
- * every expired session it finds, and the job only makes that sooner.
+ * The queue stays bounded without a consumer: an expired read asks
+ * `deletionJobAdmitted` first, and once MAX_PENDING_DELETION_JOBS jobs are
+ * pending no more are added. Nothing is lost by that: the worker's sweep
+ * deletes every expired session it finds, the job only makes it sooner.
+ * Finished jobs are trimmed by age and count.
  */
-import type { JobsOptions } from "bullmq";
+import type { JobsOptions, Queue } from "bullmq";
 
 export { CLEANUP_QUEUE_NAME } from "./options.js";
 
@@ -35,27 +33,46 @@ export const DELETE_EXPIRED_SESSION_JOB_OPTIONS: Readonly<JobsOptions> = Object.
 });
 
 /**
- * The most deletion jobs pending (waiting, delayed or active) at once: the number of deduplication
- * buckets. With a consumer running the queue is nearly empty, and an expired read finds its bucket
- * taken about (pending jobs / this) of the time; that session is then left to the sweep.
- */
-export const MAX_PENDING_DELETION_JOBS = 10_000;
-
-/**
- * The deduplication id of a session's deletion job: one job per expired session however many reads
- * race (the same key always lands in the same bucket), and at most MAX_PENDING_DELETION_JOBS ids in
- * all. Job ids may not contain ':'.
+ * One job per expired session however many reads race: BullMQ drops an add
+ * whose deduplication id is already waiting. Job ids may not contain ':'.
  */
 export function deduplicationIdOf(sessionKey: string): string {
-  return `expired-${bucketOf(sessionKey, MAX_PENDING_DELETION_JOBS)}`;
+  return `expired-${sessionKey}`;
 }
 
-/** FNV-1a over the key's UTF-16 code units, reduced to `buckets`: cheap, and even for hash-like keys. */
-function bucketOf(key: string, buckets: number): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    hash ^= key.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
+/** The most deletion jobs pending (waiting, delayed or prioritized) before expired reads stop adding more. */
+export const MAX_PENDING_DELETION_JOBS = 10_000;
+
+/** How long a process trusts the pending count it read; its own adds meanwhile are counted on top. */
+export const PENDING_COUNT_TTL_MS = 1_000;
+
+interface PendingCount {
+  readAt: number;
+  /** The queue's pending jobs when read; null when the read failed. */
+  count: Promise<number | null>;
+  /** Jobs this process admitted since. */
+  admitted: number;
+}
+
+const pendingCounts = new WeakMap<Queue, PendingCount>();
+
+/**
+ * Whether an expired read may enqueue its deletion job on `queue`: false once the queue holds
+ * MAX_PENDING_DELETION_JOBS pending jobs. The count costs one call per queue and second in each
+ * process (PENDING_COUNT_TTL_MS), plus the jobs the process admitted since, so a burst of expired
+ * reads adds no Redis work and one process never goes past the bound; several processes together
+ * may pass it by what each admits within a second. A count that fails admits (the add then fails
+ * or succeeds on its own).
+ */
+export async function deletionJobAdmitted(queue: Queue): Promise<boolean> {
+  const now = Date.now();
+  let entry = pendingCounts.get(queue);
+  if (entry === undefined || now - entry.readAt >= PENDING_COUNT_TTL_MS) {
+    entry = { readAt: now, count: queue.count().catch(() => null), admitted: 0 };
+    pendingCounts.set(queue, entry);
   }
-  return (hash >>> 0) % buckets;
+  const count = await entry.count;
+  if (count !== null && count + entry.admitted >= MAX_PENDING_DELETION_JOBS) return false;
+  entry.admitted++;
+  return true;
 }
