@@ -50,29 +50,32 @@ interface PendingCount {
   readAt: number;
   /** The queue's pending jobs when read; null when the read failed. */
   count: Promise<number | null>;
-  /** Jobs this process admitted since. */
-  admitted: number;
+  /** Session keys whose jobs this process admitted since. */
+  admitted: Set<string>;
 }
 
 const pendingCounts = new WeakMap<Queue, PendingCount>();
 
 /**
- * Whether an expired read may enqueue its deletion job on `queue`: false once the queue holds
- * MAX_PENDING_DELETION_JOBS pending jobs. The count costs one call per queue and second in each
- * process (PENDING_COUNT_TTL_MS), plus the jobs the process admitted since, so a burst of expired
- * reads adds no Redis work and one process never goes past the bound; several processes together
- * may pass it by what each admits within a second. A count that fails admits (the add then fails
- * or succeeds on its own).
+ * Whether an expired read may enqueue the deletion job of `sessionKey` on `queue`: false once the
+ * queue holds MAX_PENDING_DELETION_JOBS pending jobs. The count costs one call per queue and second
+ * in each process (PENDING_COUNT_TTL_MS), plus the sessions the process admitted since (a session
+ * read again counts once: BullMQ deduplicates its job), so a burst of expired reads adds no Redis
+ * work and one process never goes past the bound; several processes together may pass it by what
+ * each admits within a second. A count that fails admits (the add then fails or succeeds on its
+ * own). Call it within the enqueue's time limit: on a connection that waits out outages, so does
+ * the count.
  */
-export async function deletionJobAdmitted(queue: Queue): Promise<boolean> {
+export async function deletionJobAdmitted(queue: Queue, sessionKey: string): Promise<boolean> {
   const now = Date.now();
   let entry = pendingCounts.get(queue);
   if (entry === undefined || now - entry.readAt >= PENDING_COUNT_TTL_MS) {
-    entry = { readAt: now, count: queue.count().catch(() => null), admitted: 0 };
+    entry = { readAt: now, count: queue.count().catch(() => null), admitted: new Set() };
     pendingCounts.set(queue, entry);
   }
   const count = await entry.count;
-  if (count !== null && count + entry.admitted >= MAX_PENDING_DELETION_JOBS) return false;
-  entry.admitted++;
+  if (entry.admitted.has(sessionKey)) return true;
+  if (count !== null && count + entry.admitted.size >= MAX_PENDING_DELETION_JOBS) return false;
+  entry.admitted.add(sessionKey);
   return true;
 }
