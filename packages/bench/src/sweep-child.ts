@@ -14,9 +14,7 @@
 import { createInterface } from "node:readline";
 import { queueClusterOptions, sessionClusterOptions } from "@multisession/service-kit";
 import { CLEANUP_QUEUE_NAME, SESSION_CONNECTION_OPTIONS, SessionStore } from "@multisession/session-core";
-import { createMetrics } from "@multisession/worker/dist/metrics.js";
-import { SweepLease } from "@multisession/worker/dist/sweeper/lease.js";
-import { createSweeper } from "@multisession/worker/dist/sweeper/sweeper.js";
+import { createMetrics, createSweeper, SweepLease } from "@multisession/worker";
 import { Queue } from "bullmq";
 import { Cluster, Redis } from "ioredis";
 import { pino } from "pino";
