@@ -40,7 +40,10 @@ export function deduplicationIdOf(sessionKey: string): string {
   return `expired-${sessionKey}`;
 }
 
-/** The most deletion jobs pending (waiting, delayed or prioritized) before expired reads stop adding more. */
+/**
+ * The default bound on deletion jobs pending (waiting, delayed or prioritized) before expired reads stop
+ * adding more: the store's `maxPendingDeletionJobs` option.
+ */
 export const MAX_PENDING_DELETION_JOBS = 10_000;
 
 /** How long a process trusts the pending count it read; its own adds meanwhile are counted on top. */
@@ -58,7 +61,7 @@ const pendingCounts = new WeakMap<Queue, PendingCount>();
 
 /**
  * Whether an expired read may enqueue the deletion job of `sessionKey` on `queue`: false once the
- * queue holds MAX_PENDING_DELETION_JOBS pending jobs. The count costs one call per queue and second
+ * queue holds `limit` pending jobs (the store's maxPendingDeletionJobs). The count costs one call per queue and second
  * in each process (PENDING_COUNT_TTL_MS), plus the sessions the process admitted since (a session
  * read again counts once: BullMQ deduplicates its job), so a burst of expired reads adds no Redis
  * work and one process never goes past the bound; several processes together may pass it by what
@@ -66,7 +69,11 @@ const pendingCounts = new WeakMap<Queue, PendingCount>();
  * own). Call it within the enqueue's time limit: on a connection that waits out outages, so does
  * the count.
  */
-export async function deletionJobAdmitted(queue: Queue, sessionKey: string): Promise<boolean> {
+export async function deletionJobAdmitted(
+  queue: Queue,
+  sessionKey: string,
+  limit: number = MAX_PENDING_DELETION_JOBS,
+): Promise<boolean> {
   const now = Date.now();
   let entry = pendingCounts.get(queue);
   if (entry === undefined || now - entry.readAt >= PENDING_COUNT_TTL_MS) {
@@ -75,7 +82,7 @@ export async function deletionJobAdmitted(queue: Queue, sessionKey: string): Pro
   }
   const count = await entry.count;
   if (entry.admitted.has(sessionKey)) return true;
-  if (count !== null && count + entry.admitted.size >= MAX_PENDING_DELETION_JOBS) return false;
+  if (count !== null && count + entry.admitted.size >= limit) return false;
   entry.admitted.add(sessionKey);
   return true;
 }

@@ -99,6 +99,14 @@ export interface SessionStoreOptions {
    */
   enqueueTimeoutMs?: number;
   /**
+   * The most deletion jobs the cleanup queue may hold pending before expired
+   * reads stop adding more (1 to 10,000,000), so a queue with no worker
+   * consuming it stays bounded. A read past the bound still rejects with
+   * SessionExpiredError; the worker's sweep deletes that session then.
+   * @default 10000
+   */
+  maxPendingDeletionJobs?: number;
+  /**
    * A pino logger, or anything with debug/info/warn/error(obj, msg). It
    * never sees a secret or a token.
    * @default a silent logger
@@ -130,6 +138,7 @@ export const DEFAULTS = Object.freeze({
   maxDataBytes: 16 * 1024,
   keyGraceMs: 10 * MINUTE,
   enqueueTimeoutMs: 2_000,
+  maxPendingDeletionJobs: 10_000,
 });
 
 export const CLEANUP_QUEUE_NAME = "session-cleanup";
@@ -146,6 +155,7 @@ export interface ResolvedOptions {
   maxDataBytes: number;
   keyGraceMs: number;
   enqueueTimeoutMs: number;
+  maxPendingDeletionJobs: number;
   logger: SessionLogger;
   durableRevocations: DurableRevocations | null;
 }
@@ -194,6 +204,7 @@ export function resolveOptions(options: SessionStoreOptions): ResolvedOptions {
     maxDataBytes: integer(options, "maxDataBytes", 2, 1024 * 1024),
     keyGraceMs: duration(options, "keyGraceMs", 0),
     enqueueTimeoutMs: duration(options, "enqueueTimeoutMs", 1),
+    maxPendingDeletionJobs: integer(options, "maxPendingDeletionJobs", 1, 10_000_000),
     logger: logger ?? silentLogger,
     durableRevocations: durableRevocationsOf(options.durableRevocations),
   };

@@ -31,6 +31,7 @@ import {
   DELETE_EXPIRED_SESSION_JOB_OPTIONS,
   type DeleteExpiredSessionJobData,
   deduplicationIdOf,
+  deletionJobAdmitted,
 } from "./cleanup-job.js";
 import {
   InvalidInputError,
@@ -588,15 +589,19 @@ export class SessionStore<Data = JsonValue, UserInfo = JsonValue> {
   }
 
   async #enqueueDeletion(userId: string, sessionKey: string, expiresAt: number): Promise<void> {
-    const { queue, logger, enqueueTimeoutMs } = this.#options;
+    const { queue, logger, enqueueTimeoutMs, maxPendingDeletionJobs } = this.#options;
     const data: DeleteExpiredSessionJobData = { userId, sessionKey, expiresAt };
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        queue.add(DELETE_EXPIRED_SESSION_JOB, data, {
-          ...DELETE_EXPIRED_SESSION_JOB_OPTIONS,
-          deduplication: { id: deduplicationIdOf(sessionKey) },
-        }),
+        (async () => {
+          // Without a consumer the queue stops at maxPendingDeletionJobs; the sweep deletes this session then.
+          if (!(await deletionJobAdmitted(queue, sessionKey, maxPendingDeletionJobs))) return;
+          await queue.add(DELETE_EXPIRED_SESSION_JOB, data, {
+            ...DELETE_EXPIRED_SESSION_JOB_OPTIONS,
+            deduplication: { id: deduplicationIdOf(sessionKey) },
+          });
+        })(),
         new Promise((_, reject) => {
           timer = setTimeout(() => reject(new Error(`no answer within ${enqueueTimeoutMs} ms`)), enqueueTimeoutMs);
         }),

@@ -1,21 +1,19 @@
 /**
  * The bound on expired-read jobs (cleanup-job.ts): with no worker consuming
- * the queue, enqueues that ask deletionJobAdmitted first (as an expired read
- * does) stop at MAX_PENDING_DELETION_JOBS pending jobs, whatever the number
- * of expired sessions; the sweep still deletes the sessions whose jobs were
- * refused.
+ * the queue, expired reads (which ask deletionJobAdmitted before they
+ * enqueue) stop at MAX_PENDING_DELETION_JOBS pending jobs, whatever the
+ * number of expired sessions; the sweep still deletes the sessions whose jobs
+ * were refused.
  */
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  DELETE_EXPIRED_SESSION_JOB,
-  DELETE_EXPIRED_SESSION_JOB_OPTIONS,
   deduplicationIdOf,
   deletionJobAdmitted,
   MAX_PENDING_DELETION_JOBS,
   PENDING_COUNT_TTL_MS,
 } from "../src/cleanup-job.js";
-import { sessionKeyOf, userKey } from "../src/index.js";
+import { DEFAULTS, SessionExpiredError, sessionKeyOf, userKey } from "../src/index.js";
 import { ALL_SLOTS } from "./support/slots.js";
 import { openStore, type StoreContext, sleep } from "./support/store-context.js";
 
@@ -28,28 +26,19 @@ describe("deduplicationIdOf", () => {
   });
 });
 
-describe("expired sessions' deletion jobs with no worker running", () => {
-  const SESSIONS = MAX_PENDING_DELETION_JOBS + 2_000;
+describe("expired reads with no worker running", () => {
+  // The store's maxPendingDeletionJobs, kept small so the test is quick; the default is checked below.
+  const LIMIT = 1_000;
+  const SESSIONS = LIMIT + 500;
   let ctx: StoreContext;
   const sessions: { userId: string; sessionId: string; expiresAt: number }[] = [];
-  let refused = 0;
-
-  /** What an expired read does: ask first, then add its job with the job options and its deduplication id. */
-  async function enqueueDeletion(userId: string, sessionId: string, expiresAt: number): Promise<void> {
-    const sessionKey = sessionKeyOf(sessionId);
-    if (!(await deletionJobAdmitted(ctx.queue, sessionKey))) {
-      refused++;
-      return;
-    }
-    await ctx.queue.add(
-      DELETE_EXPIRED_SESSION_JOB,
-      { userId, sessionKey, expiresAt },
-      { ...DELETE_EXPIRED_SESSION_JOB_OPTIONS, deduplication: { id: deduplicationIdOf(sessionKey) } },
-    );
-  }
-
   beforeAll(async () => {
-    ctx = await openStore({ idleTimeoutMs: 500, absoluteTimeoutMs: 60_000, touchIntervalMs: 0 });
+    ctx = await openStore({
+      idleTimeoutMs: 500,
+      absoluteTimeoutMs: 60_000,
+      touchIntervalMs: 0,
+      maxPendingDeletionJobs: LIMIT,
+    });
     for (let start = 0; start < SESSIONS; start += 500) {
       const batch = await Promise.all(
         Array.from({ length: Math.min(500, SESSIONS - start) }, async (_, i) => {
@@ -61,43 +50,51 @@ describe("expired sessions' deletion jobs with no worker running", () => {
       sessions.push(...batch);
     }
     await sleep(600);
-    // Every session's deletion, 500 at once as concurrent reads would ask, each session twice.
+    // Every session read, 500 at once, each twice: every read rejects, whether its job was added or not.
     for (let start = 0; start < SESSIONS; start += 500) {
       const batch = sessions.slice(start, start + 500);
-      await Promise.all([...batch, ...batch].map((s) => enqueueDeletion(s.userId, s.sessionId, s.expiresAt)));
+      const outcomes = await Promise.allSettled([...batch, ...batch].map((s) => ctx.store.get(s.userId, s.sessionId)));
+      for (const outcome of outcomes) {
+        expect(outcome.status === "rejected" && outcome.reason instanceof SessionExpiredError).toBe(true);
+      }
     }
   }, 120_000);
   afterAll(() => ctx.close());
 
-  it("stop at MAX_PENDING_DELETION_JOBS pending jobs, one per session", async () => {
+  it("by default, stop at 10,000 pending jobs", () => {
+    expect(MAX_PENDING_DELETION_JOBS).toBe(10_000);
+    expect(DEFAULTS.maxPendingDeletionJobs).toBe(MAX_PENDING_DELETION_JOBS);
+  });
+
+  it("stop at maxPendingDeletionJobs pending jobs, one per session", async () => {
     const counts = await ctx.queue.getJobCounts("waiting", "delayed", "prioritized", "active");
     const pending = Object.values(counts).reduce((sum, count) => sum + count, 0);
-    expect(SESSIONS).toBeGreaterThan(MAX_PENDING_DELETION_JOBS);
+    expect(SESSIONS).toBeGreaterThan(LIMIT);
     // One process asking: exactly the bound, never past it.
-    expect(pending).toBe(MAX_PENDING_DELETION_JOBS);
-    expect(refused).toBe(2 * (SESSIONS - MAX_PENDING_DELETION_JOBS));
+    expect(pending).toBe(LIMIT);
+    expect(ctx.logs.filter((line) => line.level === "error")).toEqual([]);
     const jobs = await ctx.queue.getJobs(["waiting"], 0, -1);
     expect(new Set(jobs.map((job) => job.data.sessionKey)).size).toBe(jobs.length);
   });
 
   it("admit again once the queue has room, at the next count", async () => {
     const another = () => sessionKeyOf(randomBytes(32).toString("base64url"));
-    expect(await deletionJobAdmitted(ctx.queue, another())).toBe(false);
+    expect(await deletionJobAdmitted(ctx.queue, another(), LIMIT)).toBe(false);
     const [first] = await ctx.queue.getJobs(["waiting"], 0, 0);
     await first?.remove();
     // Past the count's lifetime it is read again: one job's room, for one job.
     await sleep(PENDING_COUNT_TTL_MS + 100);
     const admitted = another();
-    expect(await deletionJobAdmitted(ctx.queue, admitted)).toBe(true);
+    expect(await deletionJobAdmitted(ctx.queue, admitted, LIMIT)).toBe(true);
     // The same session again is admitted (BullMQ deduplicates its job); any other is not.
-    expect(await deletionJobAdmitted(ctx.queue, admitted)).toBe(true);
-    expect(await deletionJobAdmitted(ctx.queue, another())).toBe(false);
+    expect(await deletionJobAdmitted(ctx.queue, admitted, LIMIT)).toBe(true);
+    expect(await deletionJobAdmitted(ctx.queue, another(), LIMIT)).toBe(false);
   });
 
   it("the sweep deletes every expired session, those whose jobs were refused included", async () => {
     const queued = new Set((await ctx.queue.getJobs(["waiting"], 0, -1)).map((job) => job.data.sessionKey as string));
     const refusedSessions = sessions.filter(({ sessionId }) => !queued.has(sessionKeyOf(sessionId)));
-    expect(refusedSessions.length).toBeGreaterThanOrEqual(SESSIONS - MAX_PENDING_DELETION_JOBS);
+    expect(refusedSessions.length).toBeGreaterThanOrEqual(SESSIONS - LIMIT);
 
     let deleted = 0;
     for (const slot of await ctx.store.findDueSlots(ALL_SLOTS)) {

@@ -32,6 +32,7 @@ describe("options", () => {
       maxDataBytes: 16 * 1024,
       keyGraceMs: DEFAULTS.keyGraceMs,
       enqueueTimeoutMs: DEFAULTS.enqueueTimeoutMs,
+      maxPendingDeletionJobs: 10_000,
       durableRevocations: null,
     });
     expect(Object.isFrozen(DEFAULTS)).toBe(true);
@@ -62,6 +63,8 @@ describe("options", () => {
     ["prefix", { prefix: "line\nbreak" }, '"line\\nbreak"'],
     ["logger", { logger: { info() {} } }, "an object"],
     ["keyGraceMs", { keyGraceMs: -1 }, "-1"],
+    ["maxPendingDeletionJobs", { maxPendingDeletionJobs: 0 }, "0"],
+    ["maxPendingDeletionJobs", { maxPendingDeletionJobs: 2.5 }, "2.5"],
     ["durableRevocations", { durableRevocations: true }, "true"],
     ["durableRevocations", { durableRevocations: null }, "null"],
     ["durableRevocations.replicas", { durableRevocations: { timeoutMs: 100 } }, "undefined"],
