@@ -33,7 +33,12 @@ interface Reflection {
 const KIND = { module: 2, class: 128, interface: 256, property: 1024, method: 2048 };
 
 /** The packages typedoc.json documents. */
-const PACKAGES = ["@multisession/session-core", "@multisession/session-http", "@multisession/fastify"];
+const PACKAGES = [
+  "@multisession/session-core",
+  "@multisession/session-http",
+  "@multisession/fastify",
+  "@multisession/express",
+];
 
 let project: Reflection;
 beforeAll(async () => {

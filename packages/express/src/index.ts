@@ -9,6 +9,12 @@ export {
   type TypedSession,
 } from "@multisession/session-http";
 export { deviceRouter } from "./device-router.js";
-export { type MultisessionMiddleware, multisession, requestFacts, sessionStateOf } from "./middleware.js";
+export {
+  type MultisessionMiddleware,
+  multisession,
+  type ResolvedSession,
+  requestFacts,
+  sessionStateOf,
+} from "./middleware.js";
 export { requireSession } from "./require-session.js";
 export { type SessionErrorsOptions, sessionErrors } from "./session-errors.js";

@@ -49,13 +49,14 @@ export interface MultisessionMiddleware extends RequestHandler {
   readonly http: SessionHttp;
 }
 
-interface Resolved {
+/** A request's session as the middleware resolved it, and the HTTP layer it used. */
+export interface ResolvedSession {
   http: SessionHttp;
   state: RequestSession;
 }
 
 /** Each request's resolved session; read through `sessionStateOf`. */
-const resolved = new WeakMap<Request, Resolved>();
+const resolved = new WeakMap<Request, ResolvedSession>();
 
 /** What session-http reads of an Express request (`trust proxy` decides protocol, host and ip). */
 export function requestFacts(req: Request): RequestFacts {
@@ -74,7 +75,7 @@ export function requestFacts(req: Request): RequestFacts {
 }
 
 /** The request's resolved session and the layer that resolved it; throws when the middleware did not run. */
-export function sessionStateOf(req: Request): Resolved {
+export function sessionStateOf(req: Request): ResolvedSession {
   const found = resolved.get(req);
   if (!found) throw new Error("@multisession/express: app.use(multisession({ store })) must run before this route");
   return found;
