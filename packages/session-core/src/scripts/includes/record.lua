@@ -20,8 +20,9 @@
       -> createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, bodyText, body
          (body decoded, a Lua table); nil when the record is corrupt
     liveExpiryOf(value, now) -> expiresAt when the record is valid and live at now, else nil
-    statedExpiryOf(value) -> the expiresAt its header states; exact for a valid record, nil
-         when none can be read; a corrupt record may still yield one
+    statedExpiryOf(value) -> the expiresAt its header states (createdAt and the expiresAt
+         offset read as base-36 digits); exact for a valid record, nil when none can be read;
+         a corrupt record may still yield one
     recordHandle(field, value) -> the session's public handle; nil when corrupt
     handleOfBody(field, body)  -> the same from parseRecord's decoded body: the stored
          handle (body element 5), else the field's first 16 characters
@@ -125,11 +126,13 @@ end
 
 --[[
   The sweeper's cheap read of a record: createdAt plus the expiresAt offset,
-  found with plain finds and no pattern or body decode (a live session costs
-  the sweep its HGETALL already; this halves what it spends per record on
-  top). A valid record gives its exact expiry, so a live session is never
-  judged past. A corrupt one may give a number too: the sweep then keeps it
-  until that time, and any read or list that meets it first deletes it.
+  when the record opens with the tag 2 and those two times are 1 to 10 base-36
+  digits [0-9a-z]; nil otherwise. No body decode and no check of the other two
+  times (a live session costs the sweep its HGETALL already; this halves what
+  it spends per record on top). A valid record gives its exact expiry, so a
+  live session is never judged past. A corrupt one may give a time too: the
+  sweep then keeps it until that time, and any read or list that meets it
+  first deletes it.
 ]]
 local function statedExpiryOf(value)
   if sub(value, 1, 2) ~= '2|' then return nil end
@@ -137,9 +140,10 @@ local function statedExpiryOf(value)
   local second = first and find(value, '|', first + 1, true)
   local third = second and find(value, '|', second + 1, true)
   if not third or first - 3 > MAX_TIME_DIGITS or third - second - 1 > MAX_TIME_DIGITS then return nil end
-  local createdAt, offset = tonumber(sub(value, 3, first - 1), 36), tonumber(sub(value, second + 1, third - 1), 36)
-  if not createdAt or not offset then return nil end
-  return createdAt + offset
+  local created, offset = sub(value, 3, first - 1), sub(value, second + 1, third - 1)
+  -- tonumber would also take a sign, spaces or capitals; the digits are checked first, as parseHeader does.
+  if created == '' or offset == '' or find(created, '[^%da-z]') or find(offset, '[^%da-z]') then return nil end
+  return tonumber(created, 36) + tonumber(offset, 36)
 end
 
 local function handleOfBody(field, body)
