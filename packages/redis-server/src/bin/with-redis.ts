@@ -3,8 +3,10 @@
  * `with-redis <app-folder>...`: the main job's launcher. Finds Redis the way
  * the main job should (resolveRedis: REDIS_URL, else 127.0.0.1:6379, else a
  * private redis-server keeping its data under $MULTISESSION_DATA_DIR, by
- * default ./.data), then runs each app (`node <main>` of its package.json,
- * from its folder) with this process's environment plus REDIS_URL.
+ * default ./.data), then runs each app (`node <bin>` of its package.json, or
+ * `node <main>` for an app without a bin: a publishable app's main is its
+ * library, its bin the process) from its folder, with this process's
+ * environment plus REDIS_URL.
  *
  * Shutdown order: on SIGINT, SIGTERM or SIGHUP every app is signalled once
  * and awaited; only then is a private Redis stopped, so no app sees Redis
@@ -71,8 +73,13 @@ function shortPath(path: string): string {
 }
 
 function startApp(folder: string, redisUrl: string): App {
-  const manifest = JSON.parse(readFileSync(join(folder, "package.json"), "utf8")) as { name: string; main: string };
-  const child = spawn(process.execPath, [manifest.main], {
+  const manifest = JSON.parse(readFileSync(join(folder, "package.json"), "utf8")) as {
+    name: string;
+    main: string;
+    bin?: string | Record<string, string>;
+  };
+  const bin = typeof manifest.bin === "string" ? manifest.bin : Object.values(manifest.bin ?? {})[0];
+  const child = spawn(process.execPath, [bin ?? manifest.main], {
     cwd: folder,
     env: { ...process.env, REDIS_URL: redisUrl },
     stdio: ["ignore", "inherit", "inherit"],
