@@ -14,6 +14,7 @@ import {
   encodeRecord,
   sessionKeyOf,
   slotOf,
+  statedExpiryOf,
   userKey,
 } from "@multisession/session-core";
 import fc from "fast-check";
@@ -72,21 +73,6 @@ const plantedValue = fc.oneof(
       ),
     ),
 );
-
-/**
- * The sweep's reading of a record (statedExpiryOf in session-core's record.lua): createdAt plus the
- * expiresAt offset when the record opens with "2|" and both are 1 to 10 base-36 digits, else null.
- * The sweep keeps a record whose stated expiry is still ahead (a corrupt body is then left to the
- * reads) and deletes any other.
- */
-function statedExpiryOf(value: string): number | null {
-  const [tag, created, , offset] = value.split("|", 4);
-  const digits = /^[0-9a-z]{1,10}$/;
-  if (tag !== "2" || value.split("|").length < 5 || !digits.test(created ?? "") || !digits.test(offset ?? "")) {
-    return null;
-  }
-  return Number.parseInt(created as string, 36) + Number.parseInt(offset as string, 36);
-}
 
 const OPERATIONS = [
   "get",

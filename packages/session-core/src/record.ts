@@ -119,6 +119,36 @@ function digitOf(code: number): number {
   return -1;
 }
 
+/**
+ * The expiry a record's header states, as the sweeper reads it (`statedExpiryOf` in
+ * scripts/includes/record.lua; test/store/record-parsers.test.ts checks the two agree): createdAt plus
+ * the expiresAt offset, when the record opens with the tag 2 and both are 1 to MAX_TIME_DIGITS base-36
+ * digits; null otherwise. Exact for a valid record; a corrupt one may state a time too, and the sweep
+ * keeps it until then.
+ */
+export function statedExpiryOf(value: string): number | null {
+  if (!value.startsWith("2|")) return null;
+  const first = value.indexOf("|", 2);
+  const second = first < 0 ? -1 : value.indexOf("|", first + 1);
+  const third = second < 0 ? -1 : value.indexOf("|", second + 1);
+  if (third < 0) return null;
+  const createdAt = base36Time(value, 2, first);
+  const offset = base36Time(value, second + 1, third);
+  return createdAt === null || offset === null ? null : createdAt + offset;
+}
+
+/** value[start, end) read as 1 to MAX_TIME_DIGITS base-36 digits; null when it is not that. */
+function base36Time(value: string, start: number, end: number): number | null {
+  if (end <= start || end - start > MAX_TIME_DIGITS) return null;
+  let time = 0;
+  for (let at = start; at < end; at++) {
+    const digit = digitOf(value.charCodeAt(at));
+    if (digit < 0) return null;
+    time = time * 36 + digit;
+  }
+  return time;
+}
+
 /** Decodes a stored record; null when it is corrupt in any way (the rule above). */
 export function decodeRecord(
   sessionKey: string,

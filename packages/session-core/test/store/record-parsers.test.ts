@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { seededRandom } from "@multisession/test-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decodeRecord, encodeRecord } from "../../src/index.js";
+import { decodeRecord, encodeRecord, statedExpiryOf } from "../../src/index.js";
 import { newRedis } from "../support/store-context.js";
 
 const include = readFileSync(new URL("../../src/scripts/includes/record.lua", import.meta.url), "utf8");
@@ -32,6 +32,17 @@ for i = 1, #ARGV, 2 do
     out[#out + 1] = { 1, live and 1 or 0, c, s, e, handleOfBody(field, body), recordHandle(field, value),
       device[1], device[2], device[3], device[4] }
   end
+end
+return out
+`;
+
+/** The Lua statedExpiryOf of each ARGV value: { 1, time } or { 0 }. */
+const STATED = `#!lua flags=no-writes
+${include}
+local out = {}
+for i = 1, #ARGV do
+  local stated = statedExpiryOf(ARGV[i])
+  out[i] = stated and { 1, stated } or { 0 }
 end
 return out
 `;
@@ -279,6 +290,32 @@ describe("decodeRecord and the Lua parser", () => {
     const before = await redis.eval(setting, 0);
     await judgeInLua(handWritten);
     expect(await redis.eval(setting, 0)).toBe(before);
+  });
+});
+
+describe("statedExpiryOf, the sweep's reading of a record", () => {
+  // What Lua's tonumber(s, 36) would take but a header time is not; none states an expiry.
+  const signed = [" 1", "-1", "+1", "Z", "1.5", "", "1".repeat(11)].map(
+    (time) => `2|${NOW.toString(36)}|0|${time}|${time}|[{}]`,
+  );
+  it("agrees in TypeScript and Lua on every sample, and is exact for every valid record", async () => {
+    const samples = [...handWritten, ...generated(2_000), ...signed];
+    const verdicts: [number, number?][] = [];
+    for (let i = 0; i < samples.length; i += 200) {
+      verdicts.push(...((await redis.eval(STATED, 0, ...samples.slice(i, i + 200))) as [number, number?][]));
+    }
+    let stated = 0;
+    samples.forEach((sample, i) => {
+      const value = typeof sample === "string" ? sample : sample.toString("utf8");
+      const shown = JSON.stringify(value).slice(0, 300);
+      const ts = statedExpiryOf(value);
+      expect(verdicts[i], shown).toEqual(ts === null ? [0] : [1, ts]);
+      const session = decodeRecord(FIELD, "user", value, null);
+      if (session) expect(ts, shown).toBe(session.expiresAt);
+      if (ts !== null) stated++;
+    });
+    expect(stated).toBeGreaterThan(100);
+    for (const value of signed) expect(statedExpiryOf(value), value).toBeNull();
   });
 });
 
