@@ -33,7 +33,7 @@ export {
   type SessionStoreOptions,
 } from "./options.js";
 export { DEVICE_FIELD_LIMITS, type Device, type JsonValue } from "./payload.js";
-export { decodeRecord, encodeRecord, type Session, statedExpiryOf } from "./record.js";
+export { decodeHeader, decodeRecord, encodeRecord, type RecordHeader, type Session } from "./record.js";
 export {
   type AnySessionStore,
   type CreatedSession,

@@ -119,44 +119,21 @@ function digitOf(code: number): number {
   return -1;
 }
 
+/** A record's header: its times (ms since the epoch) and where its body starts. */
+export interface RecordHeader {
+  createdAt: number;
+  lastSeenAt: number;
+  expiresAt: number;
+  bodyStart: number;
+}
+
 /**
- * The expiry a record's header states, as the sweeper reads it (`statedExpiryOf` in
- * scripts/includes/record.lua; test/store/record-parsers.test.ts checks the two agree): createdAt plus
- * the expiresAt offset, when the record opens with the tag 2 and both are 1 to MAX_TIME_DIGITS base-36
- * digits; null otherwise. Exact for a valid record; a corrupt one may state a time too, and the sweep
- * keeps it until then.
+ * The header alone, digit by digit (this runs on every read); null when malformed. The sweeper
+ * judges a record by its header alone (`parseHeader` in scripts/includes/record.lua; the two are
+ * checked against each other in test/store/record-parsers.test.ts): it keeps a record whose header
+ * is valid and says live, and leaves its body to the reads.
  */
-export function statedExpiryOf(value: string): number | null {
-  if (!value.startsWith("2|")) return null;
-  const first = value.indexOf("|", 2);
-  const second = first < 0 ? -1 : value.indexOf("|", first + 1);
-  const third = second < 0 ? -1 : value.indexOf("|", second + 1);
-  if (third < 0) return null;
-  const createdAt = base36Time(value, 2, first);
-  const offset = base36Time(value, second + 1, third);
-  return createdAt === null || offset === null ? null : createdAt + offset;
-}
-
-/** value[start, end) read as 1 to MAX_TIME_DIGITS base-36 digits; null when it is not that. */
-function base36Time(value: string, start: number, end: number): number | null {
-  if (end <= start || end - start > MAX_TIME_DIGITS) return null;
-  let time = 0;
-  for (let at = start; at < end; at++) {
-    const digit = digitOf(value.charCodeAt(at));
-    if (digit < 0) return null;
-    time = time * 36 + digit;
-  }
-  return time;
-}
-
-/** Decodes a stored record; null when it is corrupt in any way (the rule above). */
-export function decodeRecord(
-  sessionKey: string,
-  userId: string,
-  value: string,
-  userInfo: JsonValue | null,
-): Session | null {
-  // The header, digit by digit: this runs on every read.
+export function decodeHeader(value: string): RecordHeader | null {
   if (value.charCodeAt(0) !== 50 /* "2" */ || value.charCodeAt(1) !== 124 /* "|" */) return null;
   let at = 2;
   let createdAt = 0;
@@ -177,7 +154,20 @@ export function decodeRecord(
     else if (n === 2) expiresAt = createdAt + time;
     at++;
   }
-  const text = value.slice(at);
+  return { createdAt, lastSeenAt, expiresAt, bodyStart: at };
+}
+
+/** Decodes a stored record; null when it is corrupt in any way (the rule above). */
+export function decodeRecord(
+  sessionKey: string,
+  userId: string,
+  value: string,
+  userInfo: JsonValue | null,
+): Session | null {
+  const header = decodeHeader(value);
+  if (header === null) return null;
+  const { createdAt, lastSeenAt, expiresAt } = header;
+  const text = value.slice(header.bodyStart);
   let body: unknown;
   try {
     body = JSON.parse(text);

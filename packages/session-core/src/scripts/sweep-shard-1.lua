@@ -19,8 +19,8 @@
   - a hash whose TTL minus the grace is past: the TTL always covers the
     latest-expiring session plus keyGraceMs (coverExpiry), so every session
     in it has expired: deleted whole, without reading its records;
-  - otherwise its records are read, and each judged by the expiry its header
-    states (cleanHash, statedExpiryOf in includes/record.lua).
+  - otherwise its records are read, and each judged by its header alone
+    (cleanHash and parseHeader in includes/record.lua).
 
   Out of memory: runs (allow-oom): it deletes, and re-adds to the shard only
   members it took off it in the same call, so the sweeper keeps freeing memory.

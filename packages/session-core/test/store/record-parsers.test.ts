@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { seededRandom } from "@multisession/test-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decodeRecord, encodeRecord, statedExpiryOf } from "../../src/index.js";
+import { decodeHeader, decodeRecord, encodeRecord } from "../../src/index.js";
 import { newRedis } from "../support/store-context.js";
 
 const include = readFileSync(new URL("../../src/scripts/includes/record.lua", import.meta.url), "utf8");
@@ -36,13 +36,13 @@ end
 return out
 `;
 
-/** The Lua statedExpiryOf of each ARGV value: { 1, time } or { 0 }. */
-const STATED = `#!lua flags=no-writes
+/** The Lua parseHeader of each ARGV value: { 1, createdAt, lastSeenAt, expiresAt } or { 0 }. */
+const HEADER = `#!lua flags=no-writes
 ${include}
 local out = {}
 for i = 1, #ARGV do
-  local stated = statedExpiryOf(ARGV[i])
-  out[i] = stated and { 1, stated } or { 0 }
+  local c, s, e = parseHeader(ARGV[i])
+  out[i] = c and { 1, c, s, e } or { 0 }
 end
 return out
 `;
@@ -293,29 +293,29 @@ describe("decodeRecord and the Lua parser", () => {
   });
 });
 
-describe("statedExpiryOf, the sweep's reading of a record", () => {
-  // What Lua's tonumber(s, 36) would take but a header time is not; none states an expiry.
-  const signed = [" 1", "-1", "+1", "Z", "1.5", "", "1".repeat(11)].map(
+describe("decodeHeader and parseHeader, the sweep's judges", () => {
+  // What Lua's tonumber(s, 36) would take but a header time is not.
+  const loose = [" 1", "-1", "+1", "Z", "1.5", "", "1".repeat(11)].map(
     (time) => `2|${NOW.toString(36)}|0|${time}|${time}|[{}]`,
   );
-  it("agrees in TypeScript and Lua on every sample, and is exact for every valid record", async () => {
-    const samples = [...handWritten, ...generated(2_000), ...signed];
-    const verdicts: [number, number?][] = [];
+  it("agree in TypeScript and Lua on every sample, and with decodeRecord on every valid record", async () => {
+    const samples = [...handWritten, ...generated(2_000), ...loose];
+    const verdicts: number[][] = [];
     for (let i = 0; i < samples.length; i += 200) {
-      verdicts.push(...((await redis.eval(STATED, 0, ...samples.slice(i, i + 200))) as [number, number?][]));
+      verdicts.push(...((await redis.eval(HEADER, 0, ...samples.slice(i, i + 200))) as number[][]));
     }
-    let stated = 0;
+    let valid = 0;
     samples.forEach((sample, i) => {
       const value = typeof sample === "string" ? sample : sample.toString("utf8");
       const shown = JSON.stringify(value).slice(0, 300);
-      const ts = statedExpiryOf(value);
-      expect(verdicts[i], shown).toEqual(ts === null ? [0] : [1, ts]);
+      const header = decodeHeader(value);
+      expect(verdicts[i], shown).toEqual(header ? [1, header.createdAt, header.lastSeenAt, header.expiresAt] : [0]);
       const session = decodeRecord(FIELD, "user", value, null);
-      if (session) expect(ts, shown).toBe(session.expiresAt);
-      if (ts !== null) stated++;
+      if (session) expect(header?.expiresAt, shown).toBe(session.expiresAt);
+      if (header) valid++;
     });
-    expect(stated).toBeGreaterThan(100);
-    for (const value of signed) expect(statedExpiryOf(value), value).toBeNull();
+    expect(valid).toBeGreaterThan(100);
+    for (const value of loose) expect(decodeHeader(value), value).toBeNull();
   });
 });
 

@@ -11,18 +11,18 @@
   [data, name, platform, userAgent, ip, handle, ...]. Anything else is corrupt
   and counts as no session: every script that serves or counts sessions
   judges with parseRecord or liveExpiryOf, and the cleaning ones delete what
-  they judge corrupt. The sweeper alone reads no further than the expiry a
-  header states (statedExpiryOf): it deletes what is past or unreadable and
-  leaves the rest to those judges, as keeping a record serves nothing.
+  they judge corrupt. The sweeper alone judges by the header (parseHeader,
+  decodeHeader in src/record.ts): it deletes a record whose header is
+  malformed or past, and leaves the body of a live one to those judges, as
+  keeping a record serves nothing.
 
   For scripts (rotate-session-1.lua among them):
     parseRecord(value)
       -> createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, bodyText, body
          (body decoded, a Lua table); nil when the record is corrupt
     liveExpiryOf(value, now) -> expiresAt when the record is valid and live at now, else nil
-    statedExpiryOf(value) -> the expiresAt its header states (createdAt and the expiresAt
-         offset read as base-36 digits); exact for a valid record, nil when none can be read;
-         a corrupt record may still yield one
+    parseHeader(value) -> createdAt, lastSeenAt, expiresAt, absoluteExpiresAt, body position;
+         nil when the header is malformed (the body is not looked at)
     recordHandle(field, value) -> the session's public handle; nil when corrupt
     handleOfBody(field, body)  -> the same from parseRecord's decoded body: the stored
          handle (body element 5), else the field's first 16 characters
@@ -122,28 +122,6 @@ local function liveExpiryOf(value, now)
   local c, _, e, _, p = parseHeader(value)
   if not c or e <= now or not decodeBody(sub(value, p)) then return nil end
   return e
-end
-
---[[
-  The sweeper's cheap read of a record: createdAt plus the expiresAt offset,
-  when the record opens with the tag 2 and those two times are 1 to 10 base-36
-  digits [0-9a-z]; nil otherwise. No body decode and no check of the other two
-  times (a live session costs the sweep its HGETALL already; this halves what
-  it spends per record on top). A valid record gives its exact expiry, so a
-  live session is never judged past. A corrupt one may give a time too: the
-  sweep then keeps it until that time, and any read or list that meets it
-  first deletes it.
-]]
-local function statedExpiryOf(value)
-  if sub(value, 1, 2) ~= '2|' then return nil end
-  local first = find(value, '|', 3, true)
-  local second = first and find(value, '|', first + 1, true)
-  local third = second and find(value, '|', second + 1, true)
-  if not third or first - 3 > MAX_TIME_DIGITS or third - second - 1 > MAX_TIME_DIGITS then return nil end
-  local created, offset = sub(value, 3, first - 1), sub(value, second + 1, third - 1)
-  -- tonumber would also take a sign, spaces or capitals; the digits are checked first, as parseHeader does.
-  if created == '' or offset == '' or find(created, '[^%da-z]') or find(offset, '[^%da-z]') then return nil end
-  return tonumber(created, 36) + tonumber(offset, 36)
 end
 
 local function handleOfBody(field, body)
@@ -267,8 +245,8 @@ end
 
 --[[
   The sweeper's judgement of one user's key: deletes the sessions whose
-  stated expiry is past or unreadable (statedExpiryOf), or the whole hash
-  (user info too) when none is left.
+  header is malformed or past (parseHeader; no body is decoded), or the
+  whole hash (user info too) when none is left.
   Returns how many sessions went, whether the hash went (0|1; an absent key
   reports none), the earliest live expiry (0 when none is left), and, for a
   key that holds another type than a hash (a foreign writer sharing the
@@ -287,8 +265,8 @@ local function cleanHash(key, now)
   for i = 1, #all, 2 do
     local field = all[i]
     if field ~= INFO_FIELD then
-      local expiresAt = statedExpiryOf(all[i + 1])
-      if expiresAt and expiresAt > now then
+      local createdAt, _, expiresAt = parseHeader(all[i + 1])
+      if createdAt and expiresAt > now then
         live = live + 1
         if earliest == 0 or expiresAt < earliest then earliest = expiresAt end
       else
