@@ -6,7 +6,7 @@
  * still expired then.
  *
  * The queue stays bounded without a consumer: an expired read asks
- * `deletionJobAdmitted` first, and once MAX_PENDING_DELETION_JOBS jobs are
+ * `deletionJobAdmitted` first, and once the store's maxPendingDeletionJobs are
  * pending no more are added. Nothing is lost by that: the worker's sweep
  * deletes every expired session it finds, the job only makes it sooner.
  * Finished jobs are trimmed by age and count.
@@ -40,12 +40,6 @@ export function deduplicationIdOf(sessionKey: string): string {
   return `expired-${sessionKey}`;
 }
 
-/**
- * The default bound on deletion jobs pending (waiting, delayed or prioritized) before expired reads stop
- * adding more: the store's `maxPendingDeletionJobs` option.
- */
-export const MAX_PENDING_DELETION_JOBS = 10_000;
-
 /** How long a process trusts the pending count it read; its own adds meanwhile are counted on top. */
 export const PENDING_COUNT_TTL_MS = 1_000;
 
@@ -69,11 +63,7 @@ const pendingCounts = new WeakMap<Queue, PendingCount>();
  * own). Call it within the enqueue's time limit: on a connection that waits out outages, so does
  * the count.
  */
-export async function deletionJobAdmitted(
-  queue: Queue,
-  sessionKey: string,
-  limit: number = MAX_PENDING_DELETION_JOBS,
-): Promise<boolean> {
+export async function deletionJobAdmitted(queue: Queue, sessionKey: string, limit: number): Promise<boolean> {
   const now = Date.now();
   let entry = pendingCounts.get(queue);
   if (entry === undefined || now - entry.readAt >= PENDING_COUNT_TTL_MS) {

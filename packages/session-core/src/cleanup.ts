@@ -22,11 +22,11 @@
 import type { Cluster, Redis } from "ioredis";
 import { InvalidInputError, SessionBackendError } from "./errors.js";
 import {
+  activityKeyOf,
   activityShardKey,
+  assertSlot,
   assertUserId,
   legacyActivityKey,
-  SLOT_COUNT,
-  slotOf,
   userKey,
   userKeyAround,
 } from "./keys.js";
@@ -76,12 +76,6 @@ export interface CleanupDeps {
 function assertLimit(limit: unknown): asserts limit is number {
   if (typeof limit !== "number" || !Number.isSafeInteger(limit) || limit < 1 || limit > 100_000) {
     throw new InvalidInputError("limit", `must be an integer from 1 to 100000 (received ${String(limit)})`);
-  }
-}
-
-function assertSlot(slot: unknown, field: string): asserts slot is number {
-  if (typeof slot !== "number" || !Number.isInteger(slot) || slot < 0 || slot >= SLOT_COUNT) {
-    throw new InvalidInputError(field, `must be an integer from 0 to ${SLOT_COUNT - 1} (received ${String(slot)})`);
   }
 }
 
@@ -202,7 +196,7 @@ export class Cleanup {
         logger.warn({ member: userId.slice(0, 64) }, "old activity set held a member that is no user id: dropped");
         continue;
       }
-      const shard = activityShardKey(prefix, slotOf(userId));
+      const shard = activityKeyOf(prefix, userId);
       const args = byShard.get(shard) ?? [];
       byShard.set(shard, args);
       args.push(entries[i + 1] as string, userId);

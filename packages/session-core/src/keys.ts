@@ -37,17 +37,22 @@ export function slotOf(userId: string): number {
   return keySlot(userId);
 }
 
+/** Throws InvalidInputError naming `field` unless `slot` is a hash slot (an integer from 0 to 16383). */
+export function assertSlot(slot: unknown, field = "slot"): asserts slot is number {
+  if (typeof slot !== "number" || !Number.isInteger(slot) || slot < 0 || slot >= SLOT_COUNT) {
+    throw new InvalidInputError(field, `must be an integer from 0 to ${SLOT_COUNT - 1} (received ${String(slot)})`);
+  }
+}
+
 /**
  * The activity shard of one slot: the sorted set of that slot's users, scored
- * by when their hash next needs the sweeper (see `sweep.ts`). Its hash tag is
+ * by when their hash next needs the sweeper (see `cleanup.ts`). Its hash tag is
  * a fixed three-character string whose CRC16 lands in that slot
  * (`slot-tags.ts`), so a user's hash and its shard always share a slot: on a
  * cluster, one script can touch both.
  */
 export function activityShardKey(prefix: string, slot: number): string {
-  if (!Number.isInteger(slot) || slot < 0 || slot >= SLOT_COUNT) {
-    throw new InvalidInputError("slot", `must be an integer from 0 to ${SLOT_COUNT - 1} (received ${slot})`);
-  }
+  assertSlot(slot);
   return `${prefix}usersession-activity:{${SLOT_TAGS.slice(slot * 3, slot * 3 + 3)}}`;
 }
 

@@ -1,18 +1,13 @@
 /**
  * The bound on expired-read jobs (cleanup-job.ts): with no worker consuming
  * the queue, expired reads (which ask deletionJobAdmitted before they
- * enqueue) stop at MAX_PENDING_DELETION_JOBS pending jobs, whatever the
+ * enqueue) stop at maxPendingDeletionJobs pending jobs, whatever the
  * number of expired sessions; the sweep still deletes the sessions whose jobs
  * were refused.
  */
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  deduplicationIdOf,
-  deletionJobAdmitted,
-  MAX_PENDING_DELETION_JOBS,
-  PENDING_COUNT_TTL_MS,
-} from "../src/cleanup-job.js";
+import { deduplicationIdOf, deletionJobAdmitted, PENDING_COUNT_TTL_MS } from "../src/cleanup-job.js";
 import { DEFAULTS, SessionExpiredError, sessionKeyOf, userKey } from "../src/index.js";
 import { ALL_SLOTS } from "./support/slots.js";
 import { openStore, type StoreContext, sleep } from "./support/store-context.js";
@@ -62,8 +57,7 @@ describe("expired reads with no worker running", () => {
   afterAll(() => ctx.close());
 
   it("by default, stop at 10,000 pending jobs", () => {
-    expect(MAX_PENDING_DELETION_JOBS).toBe(10_000);
-    expect(DEFAULTS.maxPendingDeletionJobs).toBe(MAX_PENDING_DELETION_JOBS);
+    expect(DEFAULTS.maxPendingDeletionJobs).toBe(10_000);
   });
 
   it("stop at maxPendingDeletionJobs pending jobs, one per session", async () => {
