@@ -12,7 +12,7 @@
  * Options are checked once, before anything connects: a bad one throws
  * session-core's InvalidOptionError naming it.
  */
-import { closeRedis, connectRedis, DEFAULT_QUEUE_PREFIX, runCloseSteps } from "@multisession/service-kit";
+import { closeRedis, connectRedis, DEFAULT_QUEUE_PREFIX, hasHashTag, runCloseSteps } from "@multisession/service-kit";
 import { InvalidOptionError } from "@multisession/session-core";
 import type { Queue } from "bullmq";
 import { Cluster, Redis } from "ioredis";
@@ -196,7 +196,7 @@ function checkOptions(options: StartCleanupWorkerOptions): CheckedOptions {
   if (typeof queuePrefix !== "string" || queuePrefix === "") {
     throw new InvalidOptionError("queuePrefix", "a non-empty string", queuePrefix);
   }
-  if (cluster && !/\{[^}]+\}/.test(queuePrefix)) {
+  if (cluster && !hasHashTag(queuePrefix)) {
     throw new InvalidOptionError("queuePrefix", "a prefix with a {hash tag} on a Redis Cluster", queuePrefix);
   }
   const cron = sweep.cron ?? DEFAULT_SWEEP_CRON;

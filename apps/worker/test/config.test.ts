@@ -1,4 +1,4 @@
-import { ConfigError } from "@multisession/service-kit";
+import { ConfigError, hasHashTag } from "@multisession/service-kit";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
 import { spawnWorker } from "./support/worker.js";
@@ -126,5 +126,17 @@ describe("configuration", () => {
       'multisession worker: invalid configuration: SWEEP_CRON is not a valid cron expression (received "every minute")',
     );
     expect(worker.logs).toEqual([]);
+  });
+});
+
+describe("the queue prefix's hash tag, by Redis's rule (service-kit's hasHashTag, used by the bin and startCleanupWorker)", () => {
+  it.each([
+    ["{bull}", true],
+    ["app{q}:", true],
+    ["{}x{a}", false],
+    ["{", false],
+    ["bull", false],
+  ])("%s has a hash tag: %s", (prefix, expected) => {
+    expect(hasHashTag(prefix)).toBe(expected);
   });
 });

@@ -106,8 +106,12 @@ export function readQueuePrefix(env: NodeJS.ProcessEnv, cluster: boolean): strin
   return prefix;
 }
 
-/** Redis's rule: the first `{`, then the first `}` after it, with at least one character between. */
-function hasHashTag(key: string): boolean {
+/**
+ * Whether a key has a Redis Cluster hash tag, by Redis's rule: the first `{`, then the first `}` after it,
+ * with at least one character between. BullMQ's prefix needs one on a cluster (readQueuePrefix, and
+ * the worker's startCleanupWorker).
+ */
+export function hasHashTag(key: string): boolean {
   const open = key.indexOf("{");
   return open >= 0 && key.indexOf("}", open + 1) > open + 1;
 }

@@ -3,6 +3,7 @@ export {
   type ClusterNode,
   ConfigError,
   DEFAULT_QUEUE_PREFIX,
+  hasHashTag,
   loadOrExit,
   type RedisTarget,
   readCommandTimeout,
