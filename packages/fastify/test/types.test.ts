@@ -29,4 +29,14 @@ describe("typed sessions", () => {
     type Store = SessionStore<{ theme: "light" | "dark" }, { name: string }>;
     expectTypeOf<Store>().toExtend<MultisessionOptions["store"]>();
   });
+
+  test("so is a store typed with interfaces, which are no JsonValue (the plugin takes any store)", () => {
+    interface Prefs {
+      theme: "light" | "dark";
+    }
+    interface Profile {
+      name: string;
+    }
+    expectTypeOf<SessionStore<Prefs, Profile>>().toExtend<MultisessionOptions["store"]>();
+  });
 });

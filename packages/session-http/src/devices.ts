@@ -4,7 +4,7 @@
  * with browser and OS labels), revoke one by its handle, log out every other
  * device, log out everywhere. None of them ever shows a secret.
  */
-import type { Device, Session, SessionStore } from "@multisession/session-core";
+import type { AnySessionStore, Device, Session } from "@multisession/session-core";
 import { describeUserAgent } from "./device-name.js";
 import { HTTP_ERROR_CODES, SessionHttpError } from "./errors.js";
 
@@ -47,7 +47,7 @@ export function deviceView(session: Session, currentHandle: string): DeviceView 
 }
 
 /** The caller's devices, the current one first, then the most recently seen. */
-export async function listDevices(store: SessionStore, caller: Caller): Promise<DeviceView[]> {
+export async function listDevices(store: AnySessionStore, caller: Caller): Promise<DeviceView[]> {
   const sessions = await store.list(caller.userId);
   return sessions
     .map((session) => deviceView(session, caller.handle))
@@ -59,7 +59,11 @@ export async function listDevices(store: SessionStore, caller: Caller): Promise<
  * own session (the caller's cookie should then be cleared); throws
  * SessionHttpError (404, ERR_DEVICE_NOT_FOUND) when the caller has no such device.
  */
-export async function revokeDevice(store: SessionStore, caller: Caller, handle: string): Promise<{ current: boolean }> {
+export async function revokeDevice(
+  store: AnySessionStore,
+  caller: Caller,
+  handle: string,
+): Promise<{ current: boolean }> {
   if (!(await store.revoke(caller.userId, handle))) {
     throw new SessionHttpError(404, HTTP_ERROR_CODES.DEVICE_NOT_FOUND, "no such device among yours");
   }
@@ -67,12 +71,12 @@ export async function revokeDevice(store: SessionStore, caller: Caller, handle: 
 }
 
 /** Logs out every device but the caller's; answers how many were. */
-export function logOutOthers(store: SessionStore, caller: Caller): Promise<number> {
+export function logOutOthers(store: AnySessionStore, caller: Caller): Promise<number> {
   return store.removeOthers(caller.userId, caller.sessionId);
 }
 
 /** Logs out every device of the caller's, their own included; answers how many were. */
-export function logOutEverywhere(store: SessionStore, caller: Caller): Promise<number> {
+export function logOutEverywhere(store: AnySessionStore, caller: Caller): Promise<number> {
   return store.removeAll(caller.userId);
 }
 

@@ -3,13 +3,13 @@
  * one object, defaults in one frozen table, validated once at construction
  * with messages that name the option and the value received.
  */
-import { InvalidOptionError, type SessionStore } from "@multisession/session-core";
+import { type AnySessionStore, InvalidOptionError } from "@multisession/session-core";
 import { COOKIE_NAME_PATTERN } from "./cookie.js";
 import { parseAllowedOrigin } from "./csrf.js";
 
 export interface SessionHttpOptions {
   /** The store sessions live in; its `absoluteTimeoutMs` is the cookie's Max-Age. */
-  store: SessionStore;
+  store: AnySessionStore;
   /**
    * Production: the cookie is `Secure` and named with the `__Host-` prefix,
    * so browsers send it over HTTPS only and no subdomain can plant it.
@@ -35,7 +35,7 @@ export const HTTP_DEFAULTS = Object.freeze({
 });
 
 export interface ResolvedHttpOptions {
-  store: SessionStore;
+  store: AnySessionStore;
   production: boolean;
   cookieName: string;
   allowedOrigins: ReadonlySet<string>;

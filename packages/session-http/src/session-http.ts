@@ -13,11 +13,12 @@
  * because Redis is down.
  */
 import {
+  type AnySessionStore,
   type CreateSessionInput,
   ERROR_CODES,
+  httpStatusOf,
   parseToken,
   SessionError,
-  type SessionStore,
 } from "@multisession/session-core";
 import { type SessionCookie, sessionCookie } from "./cookie.js";
 import { isSafeMethod, type OriginFacts, originAllowed } from "./csrf.js";
@@ -61,16 +62,12 @@ export interface LoggedIn extends TypedCreatedSession {
   setCookie: string;
 }
 
-const UNAUTHENTICATED = new Set<string>([
-  ERROR_CODES.SESSION_NOT_FOUND,
-  ERROR_CODES.SESSION_EXPIRED,
-  ERROR_CODES.INVALID_INPUT,
-]);
-
 export const NO_SESSION_MESSAGE = "no session: send Authorization: Bearer <token> or log in";
+/** The refusal of a request that carries no token: one instance, not one per anonymous request. */
+const NO_SESSION = new SessionHttpError(401, ERROR_CODES.SESSION_NOT_FOUND, NO_SESSION_MESSAGE);
 
 export class SessionHttp {
-  readonly store: SessionStore;
+  readonly store: AnySessionStore;
   readonly cookie: SessionCookie;
   readonly #options: ResolvedHttpOptions;
 
@@ -87,18 +84,19 @@ export class SessionHttp {
   /** Who is calling. Throws only when the store fails (a SessionError answering 5xx). */
   async resolve(request: RequestFacts): Promise<RequestSession> {
     const found = readToken(request, this.cookie);
-    if (found === null) {
-      return anonymous(null, new SessionHttpError(401, ERROR_CODES.SESSION_NOT_FOUND, NO_SESSION_MESSAGE));
-    }
+    if (found === null) return anonymous(null, NO_SESSION);
     if (found.via === "cookie" && !isSafeMethod(request.method) && !this.originAllowed(request)) {
       return anonymous("cookie", forbiddenOrigin("cookie-authenticated writes"));
     }
     try {
-      const session = (await this.store.authenticate(found.token)) as TypedSession;
-      const { sessionId } = parseToken(found.token);
+      // The token decoded once: its user and secret are what authenticate would read from it.
+      const { userId, sessionId } = parseToken(found.token);
+      const session = (await this.store.get(userId, sessionId)) as TypedSession;
       return { session, sessionId, via: found.via, refusal: null, setCookie: null };
     } catch (error) {
-      if (!(error instanceof SessionError) || !UNAUTHENTICATED.has(error.code)) throw error;
+      // What httpStatusOf calls the caller's fault (unknown, expired, malformed) refuses the request with a
+      // 401, a malformed token included; a store failure (5xx) is thrown.
+      if (!(error instanceof SessionError) || httpStatusOf(error) >= 500) throw error;
       const refusal = new SessionHttpError(401, error.code, error.message);
       const state = anonymous(found.via, refusal);
       if (found.via === "cookie") state.setCookie = this.cookie.clearing();
@@ -158,7 +156,7 @@ export function callerOf(state: RequestSession): Caller | null {
 export function requireCaller(state: RequestSession): Caller {
   const caller = callerOf(state);
   if (caller) return caller;
-  throw state.refusal ?? new SessionHttpError(401, ERROR_CODES.SESSION_NOT_FOUND, NO_SESSION_MESSAGE);
+  throw state.refusal ?? NO_SESSION;
 }
 
 function anonymous(via: TokenSource | null, refusal: SessionHttpError): RequestSession {
