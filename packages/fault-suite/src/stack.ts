@@ -11,7 +11,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { type RedisServer, startRedisServer } from "@multisession/redis-server";
 import {
   CLEANUP_QUEUE_NAME,
@@ -19,19 +19,13 @@ import {
   SessionStore,
   type SessionStoreOptions,
 } from "@multisession/session-core";
-import { type ServiceProcess, startService } from "@multisession/test-kit";
+import { packageBin, type ServiceProcess, startService } from "@multisession/test-kit";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 
 const require = createRequire(import.meta.url);
 /** The built apps (`pnpm build` first; the package's test task depends on their build). */
-export const WORKER_MAIN = workerBin();
-/** The worker's process entry: its package's `multisession-worker` bin ("." is the startCleanupWorker library). */
-function workerBin(): string {
-  const manifest = require.resolve("@multisession/worker/package.json");
-  const { bin } = require(manifest) as { bin: Record<string, string> };
-  return join(dirname(manifest), bin["multisession-worker"] as string);
-}
+export const WORKER_MAIN = packageBin("@multisession/worker", "multisession-worker", import.meta.url);
 export const API_MAIN = require.resolve("@multisession/demo-api");
 
 export interface RedisOptions {

@@ -4,6 +4,7 @@ export {
   eventually,
   getJson,
   type LogLine,
+  packageBin,
   type ServiceProcess,
   spawnService,
   startService,

@@ -4,6 +4,8 @@
  * endpoints and signal it. Services log `port` on their "started" line.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 
 export interface LogLine {
   level: number;
@@ -123,4 +125,18 @@ export async function eventually(check: () => Promise<boolean> | boolean, timeou
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
   throw new Error(`condition not met within ${timeoutMs} ms`);
+}
+
+/**
+ * The file a package's bin runs, found through its package.json as npm links it: a process entry
+ * (a publishable app's main is its library). `from` is the module asking (its import.meta.url), whose
+ * dependencies resolve the package.
+ */
+export function packageBin(packageName: string, binName: string, from: string | URL): string {
+  const require = createRequire(from);
+  const manifest = require.resolve(`${packageName}/package.json`);
+  const { bin } = require(manifest) as { bin?: Record<string, string> };
+  const file = bin?.[binName];
+  if (!file) throw new Error(`${packageName} has no bin named ${binName}`);
+  return join(dirname(manifest), file);
 }

@@ -5,13 +5,13 @@
  */
 import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { type ServiceProcess, startService } from "@multisession/test-kit";
+import { packageBin, type ServiceProcess, startService } from "@multisession/test-kit";
 import { Redis } from "ioredis";
 
 export { eventually, launchChromium } from "@multisession/test-kit";
 
 export const API_MAIN = fileURLToPath(new URL("../../dist/main.js", import.meta.url));
-export const WORKER_MAIN = fileURLToPath(new URL("../../../worker/dist/main.js", import.meta.url));
+export const WORKER_MAIN = packageBin("@multisession/worker", "multisession-worker", import.meta.url);
 export const SCREENSHOT_DIR = fileURLToPath(new URL("../../test-output/", import.meta.url));
 mkdirSync(SCREENSHOT_DIR, { recursive: true });
 

@@ -4,19 +4,12 @@
  * JSON client.
  */
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
 import { type RedisServer, startRedisServer } from "@multisession/redis-server";
-import { type ServiceProcess, startService } from "@multisession/test-kit";
+import { packageBin, type ServiceProcess, startService } from "@multisession/test-kit";
 
 const require = createRequire(import.meta.url);
 const API_MAIN = require.resolve("@multisession/demo-api");
-const WORKER_MAIN = workerBin();
-/** The worker's process entry: its package's `multisession-worker` bin ("." is the startCleanupWorker library). */
-function workerBin(): string {
-  const manifest = require.resolve("@multisession/worker/package.json");
-  const { bin } = require(manifest) as { bin: Record<string, string> };
-  return join(dirname(manifest), bin["multisession-worker"] as string);
-}
+const WORKER_MAIN = packageBin("@multisession/worker", "multisession-worker", import.meta.url);
 
 /** Throttling far above what a test sends, so hostile requests never lock the test's own users out. */
 const NO_THROTTLE = {
