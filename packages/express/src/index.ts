@@ -13,7 +13,6 @@ export {
   type MultisessionMiddleware,
   multisession,
   type ResolvedSession,
-  requestFacts,
   sessionStateOf,
 } from "./middleware.js";
 export { requireSession } from "./require-session.js";

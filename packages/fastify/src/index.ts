@@ -13,7 +13,6 @@ export {
   type MultisessionOptions,
   multisession,
   multisession as default,
-  requestFacts,
   sendSessionError,
   sessionStateOf,
 } from "./plugin.js";

@@ -1,5 +1,5 @@
-export { COOKIE_NAME_PATTERN, readCookie, replaceSetCookie, type SessionCookie, sessionCookie } from "./cookie.js";
-export { isSafeMethod, type OriginFacts, originAllowed, originOf, parseAllowedOrigin } from "./csrf.js";
+export { readCookie, replaceSetCookie, type SessionCookie, sessionCookie } from "./cookie.js";
+export { type OriginFacts, originAllowed, parseAllowedOrigin } from "./csrf.js";
 export { type DeviceFacts, describeUserAgent, deviceNameOf, deviceOf, type UserAgentLabels } from "./device-name.js";
 export {
   type Caller,
@@ -19,7 +19,7 @@ export {
   SessionHttpError,
   sessionErrorAnswer,
 } from "./errors.js";
-export { HTTP_DEFAULTS, type ResolvedHttpOptions, resolveHttpOptions, type SessionHttpOptions } from "./options.js";
+export type { SessionHttpOptions } from "./options.js";
 export {
   callerOf,
   type LoggedIn,
